@@ -1,0 +1,30 @@
+export {
+  BackendUnavailableError,
+  DataError,
+  DatasetMissingError,
+  DivergedError,
+  type ErrorLocation,
+  IwlabError,
+  SpecError,
+  WeightsError,
+} from './errors.js';
+export { mixSeed, Rng } from './rng.js';
+export type {
+  BackendChoice,
+  BackendInfo,
+  BackendName,
+  Batch,
+  BatchStream,
+  EvalSet,
+  LossContext,
+  Metric,
+  MetricValues,
+  ModelSpec,
+  Reduction,
+  RegularizationSpec,
+  RunStatus,
+  TrainableModel,
+  WeightedLoss,
+} from './types.js';
+export { REDUCTIONS } from './types.js';
+export { assertValidWeights } from './weights.js';

@@ -1,0 +1,1 @@
+export { weightedReduce } from './reduce.js';
