@@ -1,1 +1,6 @@
-export {};
+export {
+  BACKEND_CHOICES,
+  type InitBackendOptions,
+  initBackend,
+  resolveBackendChoice,
+} from './init.js';
