@@ -1,0 +1,125 @@
+// The "weight effect" (reference A.1, A.4.7): runs that differ only in their importance weight
+// fan out early and, on separable data without regularization, collapse later. Per epoch we
+// measure how far apart the weights put a statistic (e.g. fractionPredicted.dog), and how much of
+// its early fan-out is left. This is the number the claims check compares.
+import { DataError, SpecError } from '@iwlab/core';
+
+export interface WeightRun {
+  /** The importance weight (e.g. the ratio r = w_dog / w_cat) this run used. */
+  readonly weight: number;
+  /** The statistic per evaluated epoch; index e is the e-th evaluation of the run. */
+  readonly values: readonly number[];
+}
+
+export interface WeightEffectOptions {
+  /**
+   * The early window: the early maximum is taken over the first `earlyEpochs` entries.
+   * Default ⌈T/10⌉ for T entries (at least 1).
+   */
+  readonly earlyEpochs?: number;
+}
+
+export interface WeightEffect {
+  /** Distinct weights, ascending. */
+  readonly weights: number[];
+  /** Per weight (same order), the statistic per epoch averaged over that weight's runs (seeds). */
+  readonly meanByWeight: number[][];
+  /** Per epoch: max − min across weights of the per-weight means. */
+  readonly spread: number[];
+  /** Per epoch: population standard deviation across weights of the per-weight means. */
+  readonly sd: number[];
+  readonly earlyEpochs: number;
+  /** max of `spread` over the first `earlyEpochs` entries, and the first index reaching it. */
+  readonly earlyMax: number;
+  readonly earlyMaxEpoch: number;
+  /**
+   * Per epoch: spread / earlyMax, the fraction of the early effect still there (1 at the early
+   * peak, → 0 when the weights stop mattering; above 1 if the effect grew after the window).
+   * Null when earlyMax is 0: there was no early effect to measure a fraction of.
+   */
+  readonly fractionLeft: number[] | null;
+}
+
+/**
+ * Spread of a statistic across importance weights at each epoch, and its ratio to the early
+ * maximum. Runs sharing a weight (several seeds) are averaged per epoch first, so the spread is
+ * between weights, not seeds. Needs at least two distinct weights and equally long series.
+ */
+export function weightEffect(
+  runs: readonly WeightRun[],
+  options: WeightEffectOptions = {},
+): WeightEffect {
+  const length = checkRuns(runs);
+  const byWeight = new Map<number, number[][]>();
+  for (const run of runs) {
+    const list = byWeight.get(run.weight) ?? [];
+    list.push([...run.values]);
+    byWeight.set(run.weight, list);
+  }
+  const weights = [...byWeight.keys()].sort((a, b) => a - b);
+  if (weights.length < 2) {
+    throw new SpecError(`needs runs with at least 2 distinct weights, got ${weights.length}`, {
+      field: 'runs',
+    });
+  }
+  const earlyEpochs = options.earlyEpochs ?? Math.max(1, Math.ceil(length / 10));
+  if (!Number.isInteger(earlyEpochs) || earlyEpochs < 1 || earlyEpochs > length) {
+    throw new SpecError(`must be an integer in [1, ${length}], got ${earlyEpochs}`, {
+      field: 'earlyEpochs',
+    });
+  }
+  const meanByWeight = weights.map((w) => {
+    const series = byWeight.get(w) as number[][];
+    return Array.from(
+      { length },
+      (_, e) => series.reduce((s, v) => s + (v[e] as number), 0) / series.length,
+    );
+  });
+  const spread: number[] = [];
+  const sd: number[] = [];
+  for (let e = 0; e < length; e++) {
+    const column = meanByWeight.map((m) => m[e] as number);
+    spread.push(Math.max(...column) - Math.min(...column));
+    const mean = column.reduce((a, b) => a + b, 0) / column.length;
+    sd.push(Math.sqrt(column.reduce((a, b) => a + (b - mean) ** 2, 0) / column.length));
+  }
+  let earlyMax = spread[0] as number;
+  let earlyMaxEpoch = 0;
+  for (let e = 1; e < earlyEpochs; e++) {
+    if ((spread[e] as number) > earlyMax) {
+      earlyMax = spread[e] as number;
+      earlyMaxEpoch = e;
+    }
+  }
+  const fractionLeft = earlyMax > 0 ? spread.map((s) => s / earlyMax) : null;
+  return { weights, meanByWeight, spread, sd, earlyEpochs, earlyMax, earlyMaxEpoch, fractionLeft };
+}
+
+function checkRuns(runs: readonly WeightRun[]): number {
+  const first = runs[0];
+  if (first === undefined) throw new SpecError('no runs were given', { field: 'runs' });
+  const length = first.values.length;
+  if (length === 0) throw new SpecError('run has no values', { field: 'runs[0].values' });
+  runs.forEach((run, i) => {
+    if (!Number.isFinite(run.weight)) {
+      throw new SpecError(`is ${run.weight}; weights must be finite`, {
+        field: `runs[${i}].weight`,
+      });
+    }
+    if (run.values.length !== length) {
+      throw new SpecError(
+        `has ${run.values.length} epochs but runs[0] has ${length}; runs must cover the same epochs`,
+        { field: `runs[${i}].values` },
+      );
+    }
+    run.values.forEach((v, e) => {
+      if (!Number.isFinite(v)) {
+        throw new DataError(`is ${v} (run with weight ${run.weight}); values must be finite`, {
+          field: `runs[${i}].values[${e}]`,
+          epoch: e,
+        });
+      }
+    });
+  });
+  return length;
+}
