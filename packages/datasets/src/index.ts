@@ -1,4 +1,19 @@
 export {
+  CAT_DOG_CLASS_NAMES,
+  type CatDogOptions,
+  type CatDogSource,
+  type CatDogTask,
+  loadCatDog,
+  uniformNoiseImages,
+} from './cifar/catdog.js';
+export {
+  CIFAR_RECORD_BYTES,
+  CIFAR10_CLASSES,
+  type CifarRecords,
+  type ReadCifarOptions,
+  readCifarRecords,
+} from './cifar/records.js';
+export {
   classCounts,
   exampleSize,
   type FeatureArray,
@@ -9,6 +24,8 @@ export {
   numExamples,
   selectExamples,
 } from './dataset.js';
+export { type ImageFolderOptions, readImageFolder } from './images/folder.js';
+export { resolveDataDir } from './internal/io.js';
 export {
   type BatchStreamOptions,
   CIFAR_HALF,
