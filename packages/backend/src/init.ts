@@ -1,5 +1,7 @@
 import type { BackendChoice, BackendInfo, BackendName } from '@iwlab/core';
 import { BackendUnavailableError, SpecError } from '@iwlab/core';
+import { installFastKernels } from './fast-kernels.js';
+import { ensureGradients } from './gradients.js';
 import { importOptional, type ModuleImporter, messageOf } from './internal/optional-import.js';
 import { AUTO_ORDER, PROBES, type ProbeDetails } from './internal/probes.js';
 
@@ -12,6 +14,11 @@ export interface InitBackendOptions {
   readonly wasmPaths?: string;
   /** How optional peers (tfjs-node, webgpu) are loaded; tests replace it. */
   readonly importModule?: ModuleImporter;
+  /**
+   * Register the fast training kernels for the chosen backend (default true; see
+   * `installFastKernels`). False leaves the stock tfjs kernels, e.g. to compare against them.
+   */
+  readonly fastKernels?: boolean;
 }
 
 function isChoice(value: string): value is BackendChoice {
@@ -68,6 +75,11 @@ export async function initBackend(
           ? `auto: ${name} is the fastest backend available`
           : `auto: ${name} is the fastest backend that started (${tried.map((t) => t.name).join(', ')} could not)`
         : `asked for ${name}`;
+    await ensureGradients();
+    if (options.fastKernels !== false) {
+      const kernels = installFastKernels(name);
+      if (kernels.length > 0) details.fastKernels = kernels.join(',');
+    }
     return { name, requested, reason, tried, details };
   }
   const last = tried[tried.length - 1];

@@ -1,0 +1,181 @@
+import { Rng } from '@iwlab/core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { installedFastKernels, installFastKernels } from './fast-kernels.js';
+import { initBackend } from './init.js';
+
+type Case = { name: string; build: () => tf.Tensor[] };
+
+/** Runs `build` on a backend and reads every result back. */
+async function on(backend: 'cpu' | 'wasm', build: () => tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const outs = build();
+  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+  tf.dispose(outs);
+  return values;
+}
+
+/** max|a - b| / max|b|: the relative error of a whole gradient tensor. */
+function relativeError(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
+    scale = Math.max(scale, Math.abs(b[i] as number));
+  }
+  return diff / Math.max(scale, 1e-30);
+}
+
+async function expectSameAsCpu(build: () => tf.Tensor[]): Promise<void> {
+  const fast = await on('wasm', build);
+  const reference = await on('cpu', build);
+  expect(fast.length).toBe(reference.length);
+  for (const [i, ref] of reference.entries()) {
+    expect(relativeError(fast[i] as Float32Array, ref)).toBeLessThanOrEqual(1e-4);
+  }
+}
+
+function values(rng: Rng, shape: number[]): tf.Tensor {
+  const n = shape.reduce((p, q) => p * q, 1);
+  return tf.tensor(
+    Float32Array.from({ length: n }, () => rng.normal()),
+    shape,
+  );
+}
+
+beforeAll(async () => {
+  await initBackend('wasm', { env: {} });
+  expect(installedFastKernels('wasm')).toContain('Conv2DBackpropFilter');
+});
+
+describe('fast wasm kernels give the cpu backend stock gradients', () => {
+  const rng = Rng.fromSeed(2019);
+  const convCases: Case[] = [];
+  for (let i = 0; i < 12; i++) {
+    const batch = rng.int(1, 3);
+    const size = rng.int(5, 9);
+    const width = rng.int(5, 9);
+    const inC = rng.int(1, 5);
+    const outC = rng.int(1, 5);
+    const k = rng.int(1, 3);
+    const stride = (i % 2) + 1;
+    const pad = i % 4 < 2 ? 'same' : 'valid';
+    const seed = rng.seed();
+    convCases.push({
+      name: `conv2d x[${batch},${size},${width},${inC}] k${k} ${inC}->${outC} stride ${stride} ${pad}`,
+      build: () => {
+        const r = Rng.fromSeed(seed);
+        const x = values(r, [batch, size, width, inC]) as tf.Tensor4D;
+        const f = values(r, [k, k, inC, outC]) as tf.Tensor4D;
+        const y = tf.conv2d(x, f, stride, pad);
+        const dy = values(r, y.shape);
+        const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad), dy)),
+        )([x, f]);
+        return [y, dx as tf.Tensor, df as tf.Tensor];
+      },
+    });
+  }
+  for (const c of convCases) it(c.name, () => expectSameAsCpu(c.build));
+
+  it('fused conv2d with bias and relu (the tfjs-layers path) too', () =>
+    expectSameAsCpu(() => {
+      const r = Rng.fromSeed(5);
+      const x = values(r, [2, 8, 8, 3]);
+      const f = values(r, [3, 3, 3, 4]);
+      const bias = values(r, [4]);
+      const [dx, df, db] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+        tf.sum(
+          tf.square(
+            tf.fused.conv2d({
+              x: a as tf.Tensor4D,
+              filter: b as tf.Tensor4D,
+              strides: 1,
+              pad: 'valid',
+              bias: c,
+              activation: 'relu',
+            }),
+          ),
+        ),
+      )([x, f, bias]);
+      return [dx as tf.Tensor, df as tf.Tensor, db as tf.Tensor];
+    }));
+
+  for (const [transposeA, transposeB] of [
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
+    for (const [m, k, n] of [
+      [3, 7, 5],
+      [40, 2, 30],
+      [2, 50, 3],
+    ] as const) {
+      it(`matMul ${m}x${k}x${n} transposeA=${transposeA} transposeB=${transposeB}`, () =>
+        expectSameAsCpu(() => {
+          const r = Rng.fromSeed(m * 100 + k * 10 + n);
+          const a = values(r, transposeA ? [k, m] : [m, k]) as tf.Tensor2D;
+          const b = values(r, transposeB ? [n, k] : [k, n]) as tf.Tensor2D;
+          return [tf.matMul(a, b, transposeA, transposeB)];
+        }));
+    }
+  }
+
+  it('batched matMul with transposes, and dense-layer gradients', () =>
+    expectSameAsCpu(() => {
+      const r = Rng.fromSeed(9);
+      const a = values(r, [3, 4, 6]) as tf.Tensor3D;
+      const b = values(r, [3, 5, 6]) as tf.Tensor3D;
+      const x = values(r, [7, 6]);
+      const w = values(r, [6, 3]);
+      const [dx, dw] = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+        tf.sum(tf.square(tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D))),
+      )([x, w]);
+      return [tf.matMul(a, b, false, true), dx as tf.Tensor, dw as tf.Tensor];
+    }));
+
+  for (const [size, filter, stride, pad] of [
+    [8, 2, 2, 'valid'],
+    [7, 2, 2, 'same'],
+    [9, 3, 2, 'same'],
+    [6, 3, 1, 'valid'],
+  ] as const) {
+    it(`maxPool and avgPool gradients, ${size}x${size} window ${filter} stride ${stride} ${pad}`, () =>
+      expectSameAsCpu(() => {
+        const r = Rng.fromSeed(size * 10 + filter);
+        // relu makes ties (windows of zeros): the gradient must go to the first maximum.
+        const x = tf.relu(values(r, [2, size, size, 3])) as tf.Tensor4D;
+        const dyMax = values(r, tf.maxPool(x, filter, stride, pad).shape);
+        const dyAvg = values(r, tf.avgPool(x, filter, stride, pad).shape);
+        const dMax = tf.grad((a: tf.Tensor) =>
+          tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, filter, stride, pad), dyMax)),
+        )(x);
+        const dAvg = tf.grad((a: tf.Tensor) =>
+          tf.sum(tf.mul(tf.avgPool(a as tf.Tensor4D, filter, stride, pad), dyAvg)),
+        )(x);
+        return [dMax, dAvg];
+      }));
+  }
+});
+
+describe('installFastKernels', () => {
+  it('leaves the cpu backend on its stock kernels', () => {
+    expect(installedFastKernels('cpu')).toEqual([]);
+    expect(installFastKernels('cpu')).toEqual([]);
+  });
+
+  it('does not leak tensors inside the replaced kernels', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.ones([2, 6, 6, 2]) as tf.Tensor4D;
+    const f = tf.ones([3, 3, 2, 2]) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.maxPool(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), 2, 2, 'same')),
+    )([x, f]);
+    tf.dispose(grads);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, f]);
+  });
+});

@@ -1,0 +1,184 @@
+// Replaces slow or missing training kernels of one backend with versions built from that
+// backend's fast kernels. Kernels are registered per backend, so the cpu backend (the reference
+// the tests compare against) keeps its stock kernels; gradients stay the stock ones, which call
+// these kernels. The replacements are tfjs ops run inside a kernel: tfjs does not record ops run
+// inside a kernel on the gradient tape, and a kernel may return a Tensor.
+import * as tf from '@tensorflow/tfjs-core';
+import { conv2dFilterGradient, conv2dInputGradient } from './internal/kernels/conv2d-backprop.js';
+import { matMulWithoutTransposedOperands } from './internal/kernels/matmul.js';
+import {
+  avgPoolGradTiled,
+  type HeapBackend,
+  maxPoolGradOnHeap,
+} from './internal/kernels/pool-grad.js';
+
+/** Names of the kernels `installFastKernels` can replace. */
+export type FastKernelName =
+  | 'Conv2DBackpropInput'
+  | 'Conv2DBackpropFilter'
+  | 'BatchMatMul'
+  | 'MaxPoolGrad'
+  | 'AvgPoolGrad';
+
+type Attrs = Record<string, unknown>;
+type KernelArgs = {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+};
+type Impl = (args: KernelArgs, stock: tf.KernelConfig | undefined) => tf.TensorInfo;
+
+function tensor<R extends tf.Rank>(info: tf.TensorInfo | undefined, name: string): tf.Tensor<R> {
+  if (!(info instanceof tf.Tensor)) {
+    throw new Error(`@iwlab/backend fast kernel: input "${name}" is not a tfjs Tensor`);
+  }
+  return info as tf.Tensor<R>;
+}
+
+function callStock(stock: tf.KernelConfig | undefined, args: KernelArgs, name: string) {
+  if (stock === undefined) {
+    throw new Error(`@iwlab/backend: no stock ${name} kernel to fall back to on this backend`);
+  }
+  return stock.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+}
+
+const isNchw = (attrs: Attrs) => attrs.dataFormat === 'NCHW';
+
+const IMPLS: Record<FastKernelName, Impl> = {
+  Conv2DBackpropInput: (args, stock) => {
+    const a = (args.attrs ?? {}) as Attrs;
+    if (isNchw(a)) return callStock(stock, args, 'Conv2DBackpropInput');
+    return conv2dInputGradient(
+      tensor<tf.Rank.R4>(args.inputs.dy, 'dy'),
+      tensor<tf.Rank.R4>(args.inputs.filter, 'filter'),
+      a.inputShape as [number, number, number, number],
+      a.strides as [number, number],
+      a.pad as 'same',
+      a.dimRoundingMode as 'floor' | undefined,
+    );
+  },
+  Conv2DBackpropFilter: (args, stock) => {
+    const a = (args.attrs ?? {}) as Attrs;
+    if (isNchw(a)) return callStock(stock, args, 'Conv2DBackpropFilter');
+    return conv2dFilterGradient(
+      tensor<tf.Rank.R4>(args.inputs.x, 'x'),
+      tensor<tf.Rank.R4>(args.inputs.dy, 'dy'),
+      a.filterShape as [number, number, number, number],
+      a.strides as [number, number],
+      a.pad as 'same',
+      a.dimRoundingMode as 'floor' | undefined,
+    );
+  },
+  BatchMatMul: (args, stock) => {
+    const a = (args.attrs ?? {}) as Attrs;
+    const transposeA = a.transposeA === true;
+    const transposeB = a.transposeB === true;
+    if (!transposeA && !transposeB) return callStock(stock, args, 'BatchMatMul');
+    // The untransposed matmuls inside come back here and go to the stock kernel.
+    return matMulWithoutTransposedOperands(
+      tensor(args.inputs.a, 'a'),
+      tensor(args.inputs.b, 'b'),
+      transposeA,
+      transposeB,
+    );
+  },
+  MaxPoolGrad: (args, stock) => {
+    const a = (args.attrs ?? {}) as Attrs;
+    const backend = args.backend as Partial<HeapBackend>;
+    const { dy, input } = args.inputs;
+    if (
+      typeof backend.typedArrayFromHeap !== 'function' ||
+      typeof backend.makeOutput !== 'function' ||
+      dy === undefined ||
+      input === undefined ||
+      input.dtype !== 'float32'
+    ) {
+      return callStock(stock, args, 'MaxPoolGrad');
+    }
+    return maxPoolGradOnHeap(
+      backend as HeapBackend,
+      dy,
+      input,
+      a.filterSize as [number, number],
+      a.strides as [number, number],
+      a.pad as 'same',
+      a.dimRoundingMode as 'floor' | undefined,
+    );
+  },
+  AvgPoolGrad: (args, stock) => {
+    const a = (args.attrs ?? {}) as Attrs;
+    const input = tensor<tf.Rank.R4>(args.inputs.input, 'input');
+    const fast = avgPoolGradTiled(
+      tensor<tf.Rank.R4>(args.inputs.dy, 'dy'),
+      input.shape,
+      a.filterSize as [number, number],
+      a.strides as [number, number],
+    );
+    return fast ?? callStock(stock, args, 'AvgPoolGrad');
+  },
+};
+
+/** Which replacements are worth it where: measured on wasm; webgpu only on request (unmeasured). */
+const DEFAULT_KERNELS: Readonly<Record<string, readonly FastKernelName[]>> = {
+  wasm: [
+    'Conv2DBackpropInput',
+    'Conv2DBackpropFilter',
+    'BatchMatMul',
+    'MaxPoolGrad',
+    'AvgPoolGrad',
+  ],
+};
+
+/** The kernels `installFastKernels(backendName)` replaces when not told which. */
+export function defaultFastKernels(backendName: string): readonly FastKernelName[] {
+  return DEFAULT_KERNELS[backendName] ?? [];
+}
+
+const installed = new Map<string, Map<FastKernelName, tf.KernelConfig | undefined>>();
+
+/**
+ * Registers the fast kernels for `backendName` (default: the current backend) and returns their
+ * names. Idempotent. The stock kernels are kept and restored by `uninstallFastKernels`.
+ */
+export function installFastKernels(
+  backendName: string = tf.getBackend(),
+  kernels: readonly FastKernelName[] = defaultFastKernels(backendName),
+): FastKernelName[] {
+  let mine = installed.get(backendName);
+  if (mine === undefined) {
+    mine = new Map();
+    installed.set(backendName, mine);
+  }
+  for (const name of kernels) {
+    if (mine.has(name)) continue;
+    const stock = tf.getKernel(name, backendName);
+    const impl = IMPLS[name];
+    if (stock !== undefined) tf.unregisterKernel(name, backendName);
+    tf.registerKernel({
+      kernelName: name,
+      backendName,
+      // Keep the stock setup/dispose hooks: wasm binds its C functions in setupFunc.
+      ...(stock?.setupFunc === undefined ? {} : { setupFunc: stock.setupFunc }),
+      ...(stock?.disposeFunc === undefined ? {} : { disposeFunc: stock.disposeFunc }),
+      kernelFunc: ((args: KernelArgs) => impl(args, stock)) as tf.KernelFunc,
+    });
+    mine.set(name, stock);
+  }
+  return [...mine.keys()];
+}
+
+/** Puts the stock kernels of `backendName` back. */
+export function uninstallFastKernels(backendName: string = tf.getBackend()): void {
+  const mine = installed.get(backendName);
+  if (mine === undefined) return;
+  for (const [name, stock] of mine) {
+    tf.unregisterKernel(name, backendName);
+    if (stock !== undefined) tf.registerKernel(stock);
+  }
+  installed.delete(backendName);
+}
+
+/** The fast kernels now registered for `backendName`. */
+export function installedFastKernels(backendName: string = tf.getBackend()): FastKernelName[] {
+  return [...(installed.get(backendName)?.keys() ?? [])];
+}
