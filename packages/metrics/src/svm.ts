@@ -1,19 +1,27 @@
 // Hard-margin linear SVM: the max-margin separator that gradient descent on separable data turns
-// towards (reference A.3's dashed reference line, B.14). Solved in the dual,
-//     min_α ½ Σ_ij α_i α_j y_i y_j ⟨x_i, x_j⟩ − Σ_i α_i   s.t.  Σ_i y_i α_i = 0, α ≥ 0,
-// by SMO with second-order working-set selection (Fan, Chen & Lin 2005) and no upper bound on α.
-// Plain arrays on the CPU: meant for the small sets where a reference direction is needed.
-// Kernel rows are computed on demand, so memory is O(n·d).
+// towards (reference A.3's dashed reference line, B.14).
+//
+// Solved in its geometric form: the max-margin separator is the perpendicular bisector of the
+// shortest segment between the convex hulls of the two classes, and its margin is half that
+// segment's length. We find the nearest points p ∈ hull(+), q ∈ hull(−) by pairwise Frank-Wolfe
+// (the Mitchell-Dem'yanov-Malozemov step: move weight between two points of one class, with
+// exact line search). Every iterate z = p − q gives two bounds on the hull distance D:
+//     upper  U = ‖z‖,    lower  L = (min_{x∈+} u·x − max_{x∈−} u·x),  u = z/‖z‖,
+// and L > 0 proves the set separable (u separates it with margin L/2). We stop when
+// U − L ≤ tolerance·U; the returned margin is L/2, so it is attained, not just estimated.
+// Unlike the SVM dual, this problem is bounded, so non-separable input ends too: U falls below
+// `minRelativeMargin` of the data radius. Plain arrays on the CPU, O(n·d) per step: meant for the
+// small sets where a reference direction is needed.
 import { DataError, SpecError } from '@iwlab/core';
 
 export interface MaxMarginOptions {
-  /** Stop when the largest KKT violation, in functional-margin units, is below this (1e-9). */
+  /** Stop when the relative gap (U − L)/U between the distance bounds is at most this (1e-9). */
   readonly tolerance?: number;
-  /** Give up after this many SMO steps (default 100,000 + 100·n). */
+  /** Give up after this many steps (default 200,000). */
   readonly maxIterations?: number;
   /**
-   * Smallest geometric margin, relative to the data's radius around its mean, that still counts
-   * as separable (default 1e-6). Below it the dual is treated as unbounded.
+   * Hulls closer than this fraction of the data's radius (around its mean) count as touching:
+   * the set is reported as not separable (default 1e-9).
    */
   readonly minRelativeMargin?: number;
 }
@@ -24,7 +32,9 @@ export interface MaxMarginSeparator {
   readonly bias: number;
   /** Geometric margin 1/‖w‖: the distance from the boundary to the closest points. */
   readonly margin: number;
-  /** Indices of the points with α_i > 0, the support vectors. */
+  /** Relative gap (U − L)/U at the end: the margin is within this fraction of the optimum. */
+  readonly relativeGap: number;
+  /** Indices of the points carrying weight in the nearest hull points (the support vectors). */
   readonly supportVectors: number[];
   readonly iterations: number;
 }
@@ -32,7 +42,8 @@ export interface MaxMarginSeparator {
 /**
  * The max-margin separator of `points` (n × d) with `labels` in {0, 1} or {−1, +1} (0 and −1 are
  * the negative class). Throws DataError when the set is not linearly separable (or only with a
- * margin below `minRelativeMargin`), and SpecError for malformed input.
+ * margin below `minRelativeMargin` of the data radius, or not provably separable within
+ * `maxIterations`), and SpecError for malformed input.
  */
 export function maxMarginSeparator(
   points: readonly (readonly number[])[],
@@ -40,163 +51,171 @@ export function maxMarginSeparator(
   options: MaxMarginOptions = {},
 ): MaxMarginSeparator {
   const { x, y, d } = checkInput(points, labels);
-  const n = x.length;
+  const n = y.length;
   const tolerance = options.tolerance ?? 1e-9;
-  const maxIterations = options.maxIterations ?? 100_000 + 100 * n;
-  const minRelativeMargin = options.minRelativeMargin ?? 1e-6;
-  const radius = dataRadius(x, d);
+  const maxIterations = options.maxIterations ?? 200_000;
+  const minRelativeMargin = options.minRelativeMargin ?? 1e-9;
+  const radius = dataRadius(x, n, d);
   const notSeparable = (why: string) =>
     new DataError(
       `the ${n} points are not linearly separable (${why}); a hard-margin SVM needs a separable set`,
       { field: 'points' },
     );
   if (radius === 0) throw notSeparable('all points coincide');
-  // The dual objective −f(α) is at most ½‖w*‖² = 1/(2γ²); past this bound the margin would be
-  // below minRelativeMargin · radius.
-  const dualBound = 0.5 / (minRelativeMargin * radius) ** 2;
 
-  const alpha = new Float64Array(n);
-  const grad = new Float64Array(n).fill(-1); // G = Qα − 1
-  const dot = (i: number, j: number) => {
-    const a = x[i] as number[];
-    const b = x[j] as number[];
-    let s = 0;
-    for (let k = 0; k < d; k++) s += (a[k] as number) * (b[k] as number);
-    return s;
+  // λ: convex weights within each class; z = Σ_{+} λ_i x_i − Σ_{−} λ_i x_i.
+  const lambda = new Float64Array(n);
+  const start = startingPair(x, y, n, d);
+  lambda[start[0]] = 1;
+  lambda[start[1]] = 1;
+  const z = new Float64Array(d);
+  for (const i of start)
+    for (let k = 0; k < d; k++)
+      z[k] = (z[k] as number) + (y[i] as number) * (x[i * d + k] as number);
+  const proj = new Float64Array(n);
+  const project = () => {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += (z[k] as number) * (x[i * d + k] as number);
+      proj[i] = s;
+    }
   };
-  const diag = Float64Array.from({ length: n }, (_, i) => dot(i, i));
-  const tiny = 1e-12;
 
   let iterations = 0;
+  let upper = 0;
+  let lower = 0;
   for (; ; iterations++) {
-    // i: the most violating index that may move "up"; j: second-order choice among "low" ones.
-    let i = -1;
-    let gMax = Number.NEGATIVE_INFINITY;
-    let gMin = Number.POSITIVE_INFINITY;
-    for (let t = 0; t < n; t++) {
-      const yt = y[t] as number;
-      const v = -yt * (grad[t] as number);
-      if ((yt === 1 || (alpha[t] as number) > 0) && v > gMax) {
-        gMax = v;
-        i = t;
-      }
+    project();
+    let zz = 0;
+    for (let k = 0; k < d; k++) zz += (z[k] as number) ** 2;
+    upper = Math.sqrt(zz);
+    if (upper <= minRelativeMargin * radius) {
+      throw notSeparable(`the class hulls touch: distance ${upper.toExponential(2)}`);
     }
-    let j = -1;
-    let best = Number.POSITIVE_INFINITY;
-    for (let t = 0; t < n; t++) {
-      const yt = y[t] as number;
-      if (!(yt === -1 || (alpha[t] as number) > 0)) continue;
-      const v = -yt * (grad[t] as number);
-      gMin = Math.min(gMin, v);
-      const b = gMax - v;
-      if (b > 0) {
-        const a = Math.max((diag[i] as number) + (diag[t] as number) - 2 * dot(i, t), tiny);
-        const score = -(b * b) / a;
-        if (score < best) {
-          best = score;
-          j = t;
-        }
-      }
+    // Per class: the "toward" point (smallest y·z·x: pulls the hull point towards the other hull)
+    // and the "away" point (largest y·z·x among points with weight).
+    const toward = [-1, -1];
+    const away = [-1, -1];
+    for (let i = 0; i < n; i++) {
+      const c = (y[i] as number) === 1 ? 0 : 1;
+      const g = (y[i] as number) * (proj[i] as number);
+      const t = toward[c] as number;
+      if (t < 0 || g < (y[t] as number) * (proj[t] as number)) toward[c] = i;
+      const a = away[c] as number;
+      if ((lambda[i] as number) > 0 && (a < 0 || g > (y[a] as number) * (proj[a] as number)))
+        away[c] = i;
     }
-    if (gMax - gMin < tolerance || j === -1) break;
+    const [tp, tn] = toward as [number, number];
+    lower = ((proj[tp] as number) - (proj[tn] as number)) / upper;
+    if (upper - lower <= tolerance * upper) break;
     if (iterations >= maxIterations) {
-      throw notSeparable(`no convergence in ${maxIterations} iterations`);
+      if (lower > 0) break;
+      throw notSeparable(`no separating direction found in ${maxIterations} iterations`);
     }
-    step(i, j, y, alpha, grad, diag, dot, n, tiny);
-    if (iterations % 64 === 0 && dualObjective(alpha, grad) > dualBound) {
-      throw notSeparable(`margin below ${minRelativeMargin} of the data radius`);
+    // Take the pairwise step of the class with the larger gap.
+    const gaps = [0, 1].map((c) => {
+      const a = away[c] as number;
+      const t = toward[c] as number;
+      return (y[a] as number) * (proj[a] as number) - (y[t] as number) * (proj[t] as number);
+    });
+    const c = (gaps[0] as number) >= (gaps[1] as number) ? 0 : 1;
+    const s = toward[c] as number;
+    const a = away[c] as number;
+    // Moving weight t from a to s changes z by t·v, v = y·(x_s − x_a); exact line search on ‖z‖².
+    const sign = y[s] as number;
+    let vv = 0;
+    let zv = 0;
+    for (let k = 0; k < d; k++) {
+      const v = sign * ((x[s * d + k] as number) - (x[a * d + k] as number));
+      vv += v * v;
+      zv += (z[k] as number) * v;
+    }
+    if (vv === 0 || zv >= 0) {
+      // No descent left within either class at machine precision: accept the current bounds.
+      if (lower > 0) break;
+      throw notSeparable('the class hulls overlap');
+    }
+    const step = Math.min(-zv / vv, lambda[a] as number);
+    lambda[a] = (lambda[a] as number) - step;
+    if ((lambda[a] as number) < 1e-15) lambda[a] = 0;
+    lambda[s] = (lambda[s] as number) + step;
+    for (let k = 0; k < d; k++) {
+      z[k] = (z[k] as number) + step * sign * ((x[s * d + k] as number) - (x[a * d + k] as number));
     }
   }
 
-  const weights = new Array<number>(d).fill(0);
+  // Direction u = z/‖z‖ separates the classes by the slab [max_− u·x, min_+ u·x]; put the boundary
+  // in its middle and scale w so the closest points have functional margin 1.
+  const [tp, tn] = closestOnEachSide(proj, y, n);
+  const hi = (proj[tp] as number) / upper;
+  const lo = (proj[tn] as number) / upper;
+  const margin = (hi - lo) / 2;
+  const weights = Array.from(z, (v) => v / upper / margin);
+  const bias = -(hi + lo) / 2 / margin;
   const supportVectors: number[] = [];
-  let biasSum = 0;
-  for (let t = 0; t < n; t++) {
-    const a = alpha[t] as number;
-    if (a <= 0) continue;
-    supportVectors.push(t);
-    const yt = y[t] as number;
-    (x[t] as number[]).forEach((v, k) => {
-      weights[k] = (weights[k] as number) + a * yt * v;
-    });
-    // On a support vector y_t(w·x_t + b) = 1, i.e. b = −y_t G_t.
-    biasSum += -yt * (grad[t] as number);
-  }
-  const bias = biasSum / supportVectors.length;
-  const norm = Math.hypot(...weights);
-  // Guard against accepting a non-separable set whose dual happened to stall.
-  for (let t = 0; t < n; t++) {
-    let f = bias;
-    (x[t] as number[]).forEach((v, k) => {
-      f += (weights[k] as number) * v;
-    });
-    if ((y[t] as number) * f < 1 - 1e-6) throw notSeparable(`point ${t} is on the wrong side`);
-  }
-  return { weights, bias, margin: 1 / norm, supportVectors, iterations };
+  lambda.forEach((l, i) => {
+    if (l > 0) supportVectors.push(i);
+  });
+  return {
+    weights,
+    bias,
+    margin,
+    relativeGap: (upper - lower) / upper,
+    supportVectors,
+    iterations,
+  };
 }
 
-function step(
-  i: number,
-  j: number,
-  y: number[],
-  alpha: Float64Array,
-  grad: Float64Array,
-  diag: Float64Array,
-  dot: (a: number, b: number) => number,
-  n: number,
-  tiny: number,
-): void {
-  const yi = y[i] as number;
-  const yj = y[j] as number;
-  const kij = dot(i, j);
-  const oldI = alpha[i] as number;
-  const oldJ = alpha[j] as number;
-  const quad = Math.max((diag[i] as number) + (diag[j] as number) - 2 * kij, tiny);
-  let ai: number;
-  let aj: number;
-  if (yi !== yj) {
-    // y_i α_i + y_j α_j fixed: both move by the same δ.
-    const delta = (-(grad[i] as number) - (grad[j] as number)) / quad;
-    const diff = oldI - oldJ;
-    ai = oldI + delta;
-    aj = oldJ + delta;
-    if (diff > 0 && aj < 0) [ai, aj] = [diff, 0];
-    else if (diff <= 0 && ai < 0) [ai, aj] = [0, -diff];
-  } else {
-    // α_i + α_j fixed.
-    const delta = ((grad[i] as number) - (grad[j] as number)) / quad;
-    const sum = oldI + oldJ;
-    ai = oldI - delta;
-    aj = oldJ + delta;
-    if (aj < 0) [ai, aj] = [sum, 0];
-    if (ai < 0) [ai, aj] = [0, sum];
+function closestOnEachSide(proj: Float64Array, y: Int8Array, n: number): [number, number] {
+  let p = -1;
+  let q = -1;
+  for (let i = 0; i < n; i++) {
+    if (y[i] === 1) {
+      if (p < 0 || (proj[i] as number) < (proj[p] as number)) p = i;
+    } else if (q < 0 || (proj[i] as number) > (proj[q] as number)) q = i;
   }
-  alpha[i] = ai;
-  alpha[j] = aj;
-  const dI = (ai - oldI) * yi;
-  const dJ = (aj - oldJ) * yj;
-  for (let t = 0; t < n; t++) {
-    const yt = y[t] as number;
-    grad[t] = (grad[t] as number) + yt * (dI * dot(t, i) + dJ * dot(t, j));
-  }
+  return [p, q];
 }
 
-/** −f(α) = Σα − ½αᵀQα = −½ Σ α_t (G_t − 1). */
-function dualObjective(alpha: Float64Array, grad: Float64Array): number {
-  let s = 0;
-  for (let t = 0; t < alpha.length; t++) s += (alpha[t] as number) * ((grad[t] as number) - 1);
-  return -0.5 * s;
+/** The positive point nearest the negative centroid and the negative point nearest the positive one. */
+function startingPair(x: Float64Array, y: Int8Array, n: number, d: number): [number, number] {
+  const centroid = (cls: number) => {
+    const m = new Float64Array(d);
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      if (y[i] !== cls) continue;
+      count++;
+      for (let k = 0; k < d; k++) m[k] = (m[k] as number) + (x[i * d + k] as number);
+    }
+    return m.map((v) => v / count);
+  };
+  const nearest = (cls: number, to: Float64Array) => {
+    let best = -1;
+    let bestDist = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < n; i++) {
+      if (y[i] !== cls) continue;
+      let dist = 0;
+      for (let k = 0; k < d; k++) dist += ((x[i * d + k] as number) - (to[k] as number)) ** 2;
+      if (dist < bestDist) {
+        bestDist = dist;
+        best = i;
+      }
+    }
+    return best;
+  };
+  return [nearest(1, centroid(-1)), nearest(-1, centroid(1))];
 }
 
-function dataRadius(x: number[][], d: number): number {
-  const mean = new Array<number>(d).fill(0);
-  for (const p of x) {
-    p.forEach((v, k) => {
-      mean[k] = (mean[k] as number) + v / x.length;
-    });
-  }
+function dataRadius(x: Float64Array, n: number, d: number): number {
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k < d; k++) mean[k] = (mean[k] as number) + (x[i * d + k] as number) / n;
   let r = 0;
-  for (const p of x) r = Math.max(r, Math.hypot(...p.map((v, k) => v - (mean[k] as number))));
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let k = 0; k < d; k++) s += ((x[i * d + k] as number) - (mean[k] as number)) ** 2;
+    r = Math.max(r, Math.sqrt(s));
+  }
   return r;
 }
 
@@ -205,11 +224,13 @@ function checkInput(points: readonly (readonly number[])[], labels: readonly num
     throw new SpecError(`${points.length} points but ${labels.length} labels`, { field: 'labels' });
   }
   const d = points[0]?.length ?? 0;
-  if (d === 0)
+  if (d === 0) {
     throw new SpecError('needs at least one point with at least one coordinate', {
       field: 'points',
     });
-  const x = points.map((p, i) => {
+  }
+  const x = new Float64Array(points.length * d);
+  points.forEach((p, i) => {
     if (p.length !== d) {
       throw new SpecError(`has ${p.length} coordinates, expected ${d}`, { field: `points[${i}]` });
     }
@@ -217,10 +238,10 @@ function checkInput(points: readonly (readonly number[])[], labels: readonly num
       if (!Number.isFinite(v)) {
         throw new SpecError(`is ${v}; coordinates must be finite`, { field: `points[${i}][${k}]` });
       }
+      x[i * d + k] = v;
     });
-    return [...p];
   });
-  const y = labels.map((l, i) => {
+  const y = Int8Array.from(labels, (l, i) => {
     if (l === 1) return 1;
     if (l === 0 || l === -1) return -1;
     throw new SpecError(`is ${l}; labels must be 0/1 or -1/+1`, { field: `labels[${i}]` });

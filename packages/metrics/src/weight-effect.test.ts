@@ -1,0 +1,79 @@
+import { DataError, SpecError } from '@iwlab/core';
+import { describe, expect, it } from 'vitest';
+import { weightEffect } from './weight-effect.js';
+
+describe('weightEffect', () => {
+  const runs = [
+    { weight: 0.25, values: [0.1, 0.4, 0.45, 0.5] },
+    { weight: 1, values: [0.5, 0.5, 0.5, 0.5] },
+    // Two seeds of weight 4, averaging to [0.9, 0.7, 0.6, 0.5].
+    { weight: 4, values: [0.8, 0.6, 0.6, 0.5] },
+    { weight: 4, values: [1.0, 0.8, 0.6, 0.5] },
+  ];
+
+  it('gives spread, sd and the fraction of the early effect left, by hand', () => {
+    const e = weightEffect(runs);
+    expect(e.weights).toEqual([0.25, 1, 4]);
+    expect(e.meanByWeight[2]?.map((v) => Number(v.toFixed(12)))).toEqual([0.9, 0.7, 0.6, 0.5]);
+    const spread = [0.8, 0.3, 0.15, 0];
+    for (const [i, s] of e.spread.entries()) expect(s).toBeCloseTo(spread[i] as number, 12);
+    expect(e.sd[0]).toBeCloseTo(Math.sqrt((0.16 + 0 + 0.16) / 3), 12);
+    expect(e.sd[3]).toBe(0);
+    expect(e.earlyEpochs).toBe(1);
+    expect(e.earlyMax).toBeCloseTo(0.8, 12);
+    expect(e.earlyMaxEpoch).toBe(0);
+    for (const [i, f] of [1, 0.375, 0.1875, 0].entries()) {
+      expect(e.fractionLeft?.[i]).toBeCloseTo(f, 12);
+    }
+  });
+
+  it('takes the early maximum over the first earlyEpochs entries only', () => {
+    const e = weightEffect(
+      [
+        { weight: 1, values: [0, 0, 0, 0] },
+        { weight: 2, values: [0.2, 0.4, 0.1, 0.8] },
+      ],
+      { earlyEpochs: 2 },
+    );
+    expect(e.earlyMax).toBeCloseTo(0.4, 12);
+    expect(e.earlyMaxEpoch).toBe(1);
+    expect(e.fractionLeft?.[3]).toBeCloseTo(2, 12);
+  });
+
+  it('has no fraction left when there was no early effect', () => {
+    const e = weightEffect([
+      { weight: 1, values: [0.5, 0.5] },
+      { weight: 2, values: [0.5, 0.6] },
+    ]);
+    expect(e.earlyMax).toBe(0);
+    expect(e.fractionLeft).toBeNull();
+  });
+
+  it('rejects ragged, non-finite or single-weight input, naming run and epoch', () => {
+    expect(() =>
+      weightEffect([
+        { weight: 1, values: [1, 2] },
+        { weight: 2, values: [1] },
+      ]),
+    ).toThrow(/runs\[1\]\.values/);
+    expect(() =>
+      weightEffect([
+        { weight: 1, values: [1, 2] },
+        { weight: 2, values: [1, Number.NaN] },
+      ]),
+    ).toThrow(DataError);
+    expect(() =>
+      weightEffect([
+        { weight: 1, values: [1, 2] },
+        { weight: 2, values: [1, Number.NaN] },
+      ]),
+    ).toThrow(/runs\[1\]\.values\[1\], epoch 1/);
+    expect(() =>
+      weightEffect([
+        { weight: 1, values: [1] },
+        { weight: 1, values: [2] },
+      ]),
+    ).toThrow(SpecError);
+    expect(() => weightEffect(runs, { earlyEpochs: 5 })).toThrow(/earlyEpochs/);
+  });
+});
