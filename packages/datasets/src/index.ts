@@ -7,6 +7,13 @@ export {
   uniformNoiseImages,
 } from './cifar/catdog.js';
 export {
+  CIFAR10_BINARY_MD5,
+  CIFAR10_BINARY_URL,
+  CIFAR10_RECORD_FILES,
+  type DownloadCifarOptions,
+  downloadCifar10,
+} from './cifar/download.js';
+export {
   CIFAR_RECORD_BYTES,
   CIFAR10_CLASSES,
   type CifarRecords,
@@ -25,6 +32,7 @@ export {
   selectExamples,
 } from './dataset.js';
 export { type ImageFolderOptions, readImageFolder } from './images/folder.js';
+export type { Checksum } from './internal/download.js';
 export { resolveDataDir } from './internal/io.js';
 export {
   type BatchStreamOptions,

@@ -1,0 +1,110 @@
+// One file over HTTP(S) with a checksum, resumable and atomic: bytes go to <dest>.part, a cut
+// connection leaves the .part for the next call to resume (HTTP Range), and only a file whose
+// checksum matches is renamed to <dest>. So a file at <dest> is always complete.
+import { createHash } from 'node:crypto';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { DataError, DatasetMissingError } from '@iwlab/core';
+
+export interface Checksum {
+  readonly algorithm: 'md5' | 'sha256';
+  readonly hex: string;
+}
+
+export interface DownloadFileOptions {
+  readonly url: string;
+  readonly dest: string;
+  readonly checksum: Checksum;
+  /** What to tell the user when the download cannot be made (offline, HTTP error). */
+  readonly howToGetOffline: string;
+  /** Injected for tests and proxies; default the global fetch. */
+  readonly fetch?: typeof fetch;
+  readonly onProgress?: (receivedBytes: number, totalBytes: number | null) => void;
+}
+
+export async function hashFile(file: string, algorithm: Checksum['algorithm']): Promise<string> {
+  const hash = createHash(algorithm);
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+function sizeOf(file: string): number {
+  return existsSync(file) ? statSync(file).size : 0;
+}
+
+export async function downloadFile(options: DownloadFileOptions): Promise<string> {
+  const { url, dest, checksum } = options;
+  const expected = checksum.hex.toLowerCase();
+  if (existsSync(dest)) {
+    const got = await hashFile(dest, checksum.algorithm);
+    if (got === expected) return dest;
+    throw new DataError(
+      `file exists but its ${checksum.algorithm} is ${got}, expected ${expected}; delete it to download again`,
+      { file: dest },
+    );
+  }
+  mkdirSync(path.dirname(dest), { recursive: true });
+  const part = `${dest}.part`;
+  const offline = (reason: string, cause?: unknown) =>
+    new DatasetMissingError(
+      `could not download ${url} (${reason}). ${options.howToGetOffline}`,
+      { file: dest },
+      cause === undefined ? undefined : { cause },
+    );
+
+  const resumeFrom = sizeOf(part);
+  let response: Response;
+  try {
+    response = await (options.fetch ?? fetch)(url, {
+      headers: resumeFrom > 0 ? { Range: `bytes=${resumeFrom}-` } : {},
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw offline(cause?.code ?? cause?.message ?? (err as Error).message, err);
+  }
+  // 416: the .part already holds every byte (a previous run stopped before the rename).
+  if (response.status !== 416) {
+    if (!response.ok || response.body === null) {
+      throw offline(`HTTP ${response.status} ${response.statusText}`);
+    }
+    const append = resumeFrom > 0 && response.status === 206;
+    const length = Number(response.headers.get('content-length') ?? Number.NaN);
+    const total = Number.isFinite(length) ? length + (append ? resumeFrom : 0) : null;
+    let received = append ? resumeFrom : 0;
+    const body = Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>);
+    body.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      options.onProgress?.(received, total);
+    });
+    try {
+      await pipeline(body, createWriteStream(part, { flags: append ? 'a' : 'w' }));
+    } catch (err) {
+      throw offline(
+        `connection lost after ${sizeOf(part)} bytes; ${part} is kept and the next call resumes it`,
+        err,
+      );
+    }
+  }
+  const got = await hashFile(part, checksum.algorithm);
+  if (got !== expected) {
+    rmSync(part, { force: true });
+    throw new DataError(
+      `downloaded ${url} but its ${checksum.algorithm} is ${got}, expected ${expected}; ` +
+        'the partial file was removed, try again',
+      { file: dest },
+    );
+  }
+  renameSync(part, dest);
+  return dest;
+}
