@@ -1,0 +1,165 @@
+// The zoo's own layers (masked pooling, option-A shortcut, seeded dropout) have no tfjs tests
+// behind them, so their gradients are checked here against central finite differences, in
+// float32 with a step and tolerance to match; smooth activations keep the differences off ReLU kinks.
+import '@tensorflow/tfjs-backend-cpu';
+import { Rng } from '@iwlab/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createModel, type ZooModel, type ZooSpec } from './index.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+const built: ZooModel[] = [];
+afterEach(() => {
+  for (const m of built.splice(0)) m.dispose();
+});
+
+/** A smooth scalar of the logits, so every logit's gradient matters. */
+function objective(m: ZooModel, x: tf.Tensor, training: boolean): tf.Scalar {
+  return tf.tidy(() => {
+    const logits = m.apply(x, training);
+    const c = tf.reshape(tf.linspace(-1, 1, logits.size), logits.shape);
+    return tf.sum(tf.mul(tf.tanh(logits), c)) as tf.Scalar;
+  });
+}
+
+function checkGradients(spec: ZooSpec, x: tf.Tensor, training = false, eps = 1e-2): void {
+  const m = createModel(spec);
+  built.push(m);
+  const rng = Rng.fromSeed(3);
+  const step = () => {
+    // Dropout masks must be the same in every evaluation of one check.
+    if (training) m.dropoutStep = 0;
+  };
+  step();
+  const { grads } = tf.variableGrads(() => objective(m, x, training), [...m.trainableVariables]);
+  let checked = 0;
+  for (const v of m.trainableVariables) {
+    const g = grads[v.name]?.dataSync() as Float32Array;
+    const base = v.dataSync().slice();
+    for (let trial = 0; trial < 3; trial++) {
+      const i = rng.int(0, base.length - 1);
+      const at = (delta: number) => {
+        const p = base.slice();
+        p[i] = (p[i] as number) + delta;
+        v.assign(tf.tensor(p, v.shape));
+        step();
+        const o = objective(m, x, training);
+        const value = o.dataSync()[0] as number;
+        o.dispose();
+        return value;
+      };
+      const numeric = (at(eps) - at(-eps)) / (2 * eps);
+      v.assign(tf.tensor(base, v.shape));
+      expect(g[i], `d/d ${v.name}[${i}]`).toBeCloseTo(numeric, 2);
+      checked++;
+    }
+  }
+  expect(checked).toBeGreaterThan(0);
+  tf.dispose(grads);
+}
+
+describe('gradients match central finite differences', () => {
+  it('text model with masked mean pooling', () => {
+    const ids = tf.tensor2d(
+      [
+        [1, 4, 4, 0],
+        [2, 0, 0, 0],
+        [3, 1, 2, 5],
+      ],
+      [3, 4],
+      'int32',
+    );
+    checkGradients(
+      {
+        kind: 'text',
+        inputShape: [4],
+        numClasses: 2,
+        seed: 1,
+        vocabSize: 6,
+        embeddingDim: 3,
+        hidden: [4],
+        activation: 'tanh',
+      },
+      ids,
+    );
+    ids.dispose();
+  });
+
+  it('text model with masked max pooling', () => {
+    const ids = tf.tensor2d(
+      [
+        [1, 4, 3, 0],
+        [2, 0, 0, 0],
+      ],
+      [2, 4],
+      'int32',
+    );
+    checkGradients(
+      {
+        kind: 'text',
+        inputShape: [4],
+        numClasses: 2,
+        seed: 2,
+        vocabSize: 6,
+        embeddingDim: 3,
+        hidden: [],
+        pooling: 'max',
+      },
+      ids,
+    );
+    ids.dispose();
+  });
+
+  it('ResNet-20 with option-A shortcuts, no BN, on 4x4 inputs', () => {
+    const x = tf.randomNormal([2, 4, 4, 2], 0, 1, 'float32', 7);
+    checkGradients(
+      { kind: 'resnet20', inputShape: [4, 4, 2], numClasses: 2, seed: 1, batchNorm: false },
+      x,
+      false,
+      1e-3,
+    );
+    x.dispose();
+  });
+
+  it('MLP with batch norm in training mode (batch statistics)', () => {
+    const x = tf.randomNormal([6, 3], 0, 1, 'float32', 9);
+    checkGradients(
+      {
+        kind: 'mlp',
+        inputShape: [3],
+        numClasses: 2,
+        seed: 1,
+        hidden: [4],
+        batchNorm: true,
+        activation: 'tanh',
+      },
+      x,
+      true,
+      1e-3,
+    );
+    x.dispose();
+  });
+
+  it('small CNN with batch norm in training mode', () => {
+    const x = tf.randomNormal([3, 4, 4, 1], 0, 1, 'float32', 9);
+    checkGradients(
+      { kind: 'small-cnn', inputShape: [4, 4, 1], numClasses: 2, seed: 1, batchNorm: true },
+      x,
+      true,
+      1e-3,
+    );
+    x.dispose();
+  });
+
+  it('MLP with dropout in training mode (fixed mask)', () => {
+    const x = tf.randomNormal([4, 3], 0, 1, 'float32', 8);
+    checkGradients(
+      { kind: 'mlp', inputShape: [3], numClasses: 3, seed: 1, hidden: [5], dropout: 0.3 },
+      x,
+      true,
+    );
+    x.dispose();
+  });
+});
