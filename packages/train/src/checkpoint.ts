@@ -1,0 +1,122 @@
+// What a checkpoint holds and how a run is matched to it. A checkpoint written by a different
+// configuration is refused rather than silently continued: resuming must reproduce the
+// uninterrupted run, and must never overwrite the results of another one.
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SpecError } from '@iwlab/core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { readCheckpointFile } from './checkpoint-file.js';
+import type { EarlyStoppingState } from './early-stopping.js';
+import type { EpochRecord, TrainOptions } from './types.js';
+
+export const CHECKPOINT_FILE = 'checkpoint.iwckpt';
+const FORMAT_VERSION = 1;
+
+/** The settings a resumed run must share with the run that wrote the checkpoint. */
+export interface RunFingerprint {
+  readonly seed: number;
+  readonly reduction: string;
+  readonly loss: string;
+  readonly model: string;
+  readonly numClasses: number;
+  readonly optimizer: string;
+  readonly weightShapes: readonly (readonly number[])[];
+}
+
+export interface CheckpointMeta {
+  readonly version: number;
+  readonly fingerprint: RunFingerprint;
+  /** Epochs finished; the resumed run starts at this epoch index. */
+  readonly epochsCompleted: number;
+  readonly steps: number;
+  /** True once early stopping ended the run: a resume only restores it. */
+  readonly stoppedEarly: boolean;
+  readonly rngState: readonly number[];
+  readonly optimizer: {
+    readonly iterations: number;
+    readonly slots: Readonly<Record<string, number>>;
+  };
+  readonly history: readonly EpochRecord[];
+  readonly earlyStopping?: EarlyStoppingState & { readonly bestWeights: number };
+  readonly modelWeights: number;
+  readonly lossState?: unknown;
+  readonly modelState?: unknown;
+}
+
+export function checkpointPath(dir: string): string {
+  return join(dir, CHECKPOINT_FILE);
+}
+
+export function fingerprintOf(options: TrainOptions): RunFingerprint {
+  const { optimizer } = options;
+  // A function-valued schedule cannot be compared; its kind and the rest of the spec still are.
+  const comparable =
+    typeof optimizer.lr === 'function' ? { ...optimizer, lr: 'function' } : optimizer;
+  return {
+    seed: options.seed,
+    reduction: options.reduction,
+    loss: options.loss.name,
+    model: options.model.spec.kind,
+    numClasses: options.model.spec.numClasses,
+    optimizer: JSON.stringify(comparable),
+    weightShapes: options.model.getWeights().map((w) => [...w.shape]),
+  };
+}
+
+export function assertSameRun(saved: RunFingerprint, current: RunFingerprint, file: string): void {
+  for (const key of Object.keys(current) as (keyof RunFingerprint)[]) {
+    const a = JSON.stringify(saved[key]);
+    const b = JSON.stringify(current[key]);
+    if (a !== b) {
+      throw new SpecError(
+        `cannot resume: the checkpoint was written with ${key} = ${a}, this run has ${b}. Use another checkpoint directory for a different run.`,
+        { file, field: key },
+      );
+    }
+  }
+}
+
+export async function checkpointExists(dir: string): Promise<boolean> {
+  try {
+    await access(checkpointPath(dir));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads a checkpoint's metadata (history, epoch, status) without keeping its tensors. */
+export async function readCheckpointMeta(dir: string): Promise<CheckpointMeta> {
+  const { meta, tensors } = await readCheckpointFile<CheckpointMeta>(checkpointPath(dir));
+  for (const t of tensors.values()) t.dispose();
+  return meta;
+}
+
+export function checkVersion(meta: CheckpointMeta, file: string): void {
+  if (meta?.version !== FORMAT_VERSION) {
+    throw new SpecError(
+      `checkpoint format version ${String(meta?.version)} is not supported (expected ${FORMAT_VERSION})`,
+      { file, field: 'version' },
+    );
+  }
+}
+
+export const CHECKPOINT_VERSION = FORMAT_VERSION;
+
+/** Takes the named tensors out of `tensors`, failing with the file and name when one is missing. */
+export function takeTensors(
+  tensors: Map<string, tf.Tensor>,
+  prefix: string,
+  count: number,
+  file: string,
+): tf.Tensor[] {
+  const out: tf.Tensor[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `${prefix}/${i}`;
+    const t = tensors.get(name);
+    if (!t) throw new SpecError(`checkpoint has no tensor "${name}"`, { file, field: name });
+    tensors.delete(name);
+    out.push(t);
+  }
+  return out;
+}
