@@ -24,7 +24,7 @@ describe('evaluate', () => {
       fractionPredicted({ numClasses: 2, classNames: ['cat', 'dog'] }),
       weightedRisk({ numClasses: 2 }),
       marginMetrics({ numClasses: 2 }),
-    ] as Metric<unknown>[]);
+    ]);
     expect(r['count']).toBe(4);
     expect(r['fractionPredicted.dog']).toBeCloseTo(0.75, 12);
     expect(r['weightedError']).toBeCloseTo(1 / 6, 6);
@@ -33,9 +33,7 @@ describe('evaluate', () => {
 
   it('frees every batch, the logits and the metric states', async () => {
     const before = tf.memory().numTensors;
-    await evaluate(identity, streamOf(batches), [
-      classificationMetrics({ numClasses: 2 }),
-    ] as Metric<unknown>[]);
+    await evaluate(identity, streamOf(batches), [classificationMetrics({ numClasses: 2 })]);
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -47,9 +45,7 @@ describe('evaluate', () => {
         return tf.neg(x) as tf.Tensor2D;
       },
     };
-    const r = await evaluate(model, streamOf(batches), [
-      fractionPredicted({ numClasses: 2 }),
-    ] as Metric<unknown>[]);
+    const r = await evaluate(model, streamOf(batches), [fractionPredicted({ numClasses: 2 })]);
     expect(seen).toEqual([false, false]);
     expect(r['fractionPredicted.1']).toBeCloseTo(0.25, 12);
   });
@@ -59,7 +55,7 @@ describe('evaluate', () => {
     const metrics = [
       fractionPredicted({ numClasses: 2 }),
       classificationMetrics({ numClasses: 2 }),
-    ] as Metric<unknown>[];
+    ];
     await expect(evaluate(identity, streamOf(batches), metrics)).rejects.toThrow(
       /"fractionPredicted" and "classification" both report "count"/,
     );
@@ -77,7 +73,7 @@ describe('evaluate', () => {
       { name: 'in-domain', data: streamOf(batches) },
       { name: 'noise', data: streamOf([{ logits: logitsFor([1, 1], 2), y: [0, 0] }]) },
     ];
-    const metrics = [fractionPredicted({ numClasses: 2 })] as Metric<unknown>[];
+    const metrics = [fractionPredicted({ numClasses: 2 })];
     const r = await evaluateSets(identity, sets, metrics);
     expect(r['in-domain']?.['fractionPredicted.1']).toBeCloseTo(0.75, 12);
     expect(r['noise']?.['fractionPredicted.1']).toBe(1);

@@ -128,3 +128,41 @@ describe('maxMarginSeparator', () => {
     expect(() => maxMarginSeparator([[0]], [1, 0])).toThrow(SpecError);
   });
 });
+
+describe('maxMarginSeparator without bias', () => {
+  it('finds the separator through the origin by hand', () => {
+    // (2, 1)+ and (0, −1)−: the reflected points are (2, 1) and (0, 1); the nearest point of their
+    // hull to the origin is (0, 1), which still has u·(2, 1) = 1 ≥ 1: w = (0, 1), margin 1.
+    const s = maxMarginSeparator(
+      [
+        [2, 1],
+        [0, -1],
+      ],
+      [1, 0],
+      { bias: false },
+    );
+    expect(s.bias).toBe(0);
+    expect(s.weights[0]).toBeCloseTo(0, 8);
+    expect(s.weights[1]).toBeCloseTo(1, 8);
+    expect(s.margin).toBeCloseTo(1, 8);
+    expect(s.supportVectors).toEqual([1]);
+    // (3, 4)+ alone with (−3, −4)−: the normal is along (3, 4), margin 5.
+    const t = maxMarginSeparator(
+      [
+        [3, 4],
+        [-3, -4],
+      ],
+      [1, -1],
+      { bias: false },
+    );
+    expect(t.margin).toBeCloseTo(5, 8);
+    expect(t.weights[0]).toBeCloseTo(3 / 25, 8);
+  });
+
+  it('reports points that only a biased separator could split', () => {
+    // Both classes on the same ray from the origin.
+    expect(() => maxMarginSeparator([[1], [2]], [1, 0], { bias: false })).toThrow(
+      /not linearly separable through the origin/,
+    );
+  });
+});

@@ -24,6 +24,14 @@ export interface MaxMarginOptions {
    * the set is reported as not separable (default 1e-9).
    */
   readonly minRelativeMargin?: number;
+  /**
+   * Default true: w·x + b with a free bias. False: a separator through the origin, w·x = 0 (the
+   * margin is then the distance from the origin to the hull of the points y_i·x_i). Gradient
+   * descent on a model *with* a bias converges to the separator of the augmented points (x, 1)
+   * through the origin (the bias is just one more weight), so compare such a model's (w, b) with
+   * `maxMarginSeparator(points.map((p) => [...p, 1]), labels, { bias: false })`.
+   */
+  readonly bias?: boolean;
 }
 
 export interface MaxMarginSeparator {
@@ -50,7 +58,11 @@ export function maxMarginSeparator(
   labels: readonly number[],
   options: MaxMarginOptions = {},
 ): MaxMarginSeparator {
-  const { x, y, d } = checkInput(points, labels);
+  const input = checkInput(points, labels);
+  const withBias = options.bias ?? true;
+  // Through the origin: the positives become the points y_i·x_i and the negatives the origin
+  // alone; the nearest hull points then give the direction, and the margin is the full distance.
+  const { x, y, d } = withBias ? input : reflectAgainstOrigin(input);
   const n = y.length;
   const tolerance = options.tolerance ?? 1e-9;
   const maxIterations = options.maxIterations ?? 200_000;
@@ -58,7 +70,8 @@ export function maxMarginSeparator(
   const radius = dataRadius(x, n, d);
   const notSeparable = (why: string) =>
     new DataError(
-      `the ${n} points are not linearly separable (${why}); a hard-margin SVM needs a separable set`,
+      `the ${input.y.length} points are not linearly separable${withBias ? '' : ' through the origin'} ` +
+        `(${why}); a hard-margin SVM needs a separable set`,
       { field: 'points' },
     );
   if (radius === 0) throw notSeparable('all points coincide');
@@ -149,12 +162,13 @@ export function maxMarginSeparator(
   const [tp, tn] = closestOnEachSide(proj, y, n);
   const hi = (proj[tp] as number) / upper;
   const lo = (proj[tn] as number) / upper;
-  const margin = (hi - lo) / 2;
+  const margin = withBias ? (hi - lo) / 2 : hi;
   const weights = Array.from(z, (v) => v / upper / margin);
-  const bias = -(hi + lo) / 2 / margin;
+  const bias = withBias ? -(hi + lo) / 2 / margin : 0;
   const supportVectors: number[] = [];
+  const original = input.y.length;
   lambda.forEach((l, i) => {
-    if (l > 0) supportVectors.push(i);
+    if (l > 0 && i < original) supportVectors.push(i);
   });
   return {
     weights,
@@ -164,6 +178,18 @@ export function maxMarginSeparator(
     supportVectors,
     iterations,
   };
+}
+
+function reflectAgainstOrigin(input: { x: Float64Array; y: Int8Array; d: number }) {
+  const { x, y, d } = input;
+  const n = y.length;
+  const reflected = new Float64Array((n + 1) * d);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < d; k++) reflected[i * d + k] = (y[i] as number) * (x[i * d + k] as number);
+  }
+  const labels = new Int8Array(n + 1).fill(1);
+  labels[n] = -1;
+  return { x: reflected, y: labels, d };
 }
 
 function closestOnEachSide(proj: Float64Array, y: Int8Array, n: number): [number, number] {
