@@ -31,8 +31,11 @@ export function weightedReduce(
         return tf.div(total, perExample.shape[0] ?? 1) as tf.Scalar;
       case 'normalized': {
         const wSum = tf.sum(weights);
-        // divNoNan: a batch whose weights are all zero contributes 0, not NaN.
-        return tf.divNoNan(total, wSum) as tf.Scalar;
+        // A batch whose weights are all zero contributes 0 (Σwℓ = 0 over 1), not NaN. Not
+        // tf.divNoNan: it compares against zerosLike(Σwℓ), an Equal on the gradient path, and
+        // tfjs has no gradient for Equal. Here the condition depends on the weights only.
+        const divisor = tf.where(tf.greater(wSum, 0), wSum, tf.onesLike(wSum));
+        return tf.div(total, divisor) as tf.Scalar;
       }
       default:
         throw new SpecError(
