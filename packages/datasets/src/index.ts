@@ -1,3 +1,4 @@
+export { ADULT_COLUMNS, type AdultData, loadAdult } from './adult.js';
 export {
   CAT_DOG_CLASS_NAMES,
   type CatDogOptions,
@@ -34,6 +35,7 @@ export {
 export { type ImageFolderOptions, readImageFolder } from './images/folder.js';
 export type { Checksum } from './internal/download.js';
 export { resolveDataDir } from './internal/io.js';
+export { type IdxArray, loadMnist, type MnistOptions, parseIdx, readIdxFile } from './mnist.js';
 export {
   type BatchStreamOptions,
   CIFAR_HALF,
@@ -60,6 +62,23 @@ export {
   type SyntheticOptions,
   separableGaussians,
 } from './synthetic.js';
+export {
+  loadSmsSpam,
+  loadSst2,
+  type SmsSpamOptions,
+  type TextFeatureOptions,
+  type TextSplit,
+  textFeatures,
+} from './text/corpora.js';
+export {
+  bagOfWords,
+  PAD_TOKEN,
+  padSequences,
+  tokenize,
+  UNK_TOKEN,
+  Vocabulary,
+  type VocabularyOptions,
+} from './text/vocabulary.js';
 export {
   type ClassWeightOptions,
   type ClassWeightSpec,
