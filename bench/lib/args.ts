@@ -1,10 +1,35 @@
-// Command-line options shared by the bench scripts (node:util's parseArgs: no dependency needed).
+// Command-line options of the bench (node:util's parseArgs: no dependency needed).
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { NET_NAMES, type NetName } from './nets.js';
 
 export interface BenchArgs {
+  /** iwlab backend: auto | tensorflow | webgpu | wasm | cpu. */
   backend: string;
   steps: number;
   batch: number;
+  nets: NetName[];
+  /** Run the PyTorch peer and print ratios. */
+  peer: boolean;
+  /** Measure sweep throughput (one process per core, all at once). */
+  sweep: boolean;
+  /** Cores the sweep fills. */
+  procs: number;
+  python: string;
+  /** PyTorch device: cpu, cuda or auto (cuda when available). */
+  torchDevice: string;
+  /** Register no fast kernels (to measure what they bring). */
+  stockKernels: boolean;
+  /** Also write the results as JSON here. */
+  out: string | undefined;
+}
+
+function positiveInt(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`--${name} must be a positive integer, got "${value}"`);
+  }
+  return n;
 }
 
 export function parseBenchArgs(argv: readonly string[] = process.argv.slice(2)): BenchArgs {
@@ -12,10 +37,36 @@ export function parseBenchArgs(argv: readonly string[] = process.argv.slice(2)):
     args: [...argv],
     options: {
       backend: { type: 'string', default: 'auto' },
-      steps: { type: 'string', default: '20' },
+      steps: { type: 'string', default: '10' },
       batch: { type: 'string', default: '64' },
+      nets: { type: 'string', default: NET_NAMES.join(',') },
+      'no-peer': { type: 'boolean', default: false },
+      'no-sweep': { type: 'boolean', default: false },
+      procs: { type: 'string', default: String(availableParallelism()) },
+      python: { type: 'string', default: process.env.IWLAB_PYTHON ?? '/usr/bin/python3' },
+      'torch-device': { type: 'string', default: 'auto' },
+      'stock-kernels': { type: 'boolean', default: false },
+      out: { type: 'string' },
     },
     allowPositionals: false,
   });
-  return { backend: values.backend, steps: Number(values.steps), batch: Number(values.batch) };
+  const nets = values.nets.split(',').map((n) => n.trim());
+  for (const net of nets) {
+    if (!(NET_NAMES as readonly string[]).includes(net)) {
+      throw new Error(`--nets: unknown net "${net}"; use ${NET_NAMES.join(', ')}`);
+    }
+  }
+  return {
+    backend: values.backend,
+    steps: positiveInt(values.steps, 'steps'),
+    batch: positiveInt(values.batch, 'batch'),
+    nets: nets as NetName[],
+    peer: !values['no-peer'],
+    sweep: !values['no-sweep'],
+    procs: positiveInt(values.procs, 'procs'),
+    python: values.python,
+    torchDevice: values['torch-device'],
+    stockKernels: values['stock-kernels'],
+    out: values.out,
+  };
 }

@@ -53,11 +53,12 @@ beforeAll(async () => {
 describe('fast wasm kernels give the cpu backend stock gradients', () => {
   const rng = Rng.fromSeed(2019);
   const convCases: Case[] = [];
-  for (let i = 0; i < 12; i++) {
+  for (let i = 0; i < 14; i++) {
     const batch = rng.int(1, 3);
     const size = rng.int(5, 9);
     const width = rng.int(5, 9);
-    const inC = rng.int(1, 5);
+    // Few input channels take the im2col path, more take the swapped-convolution path.
+    const inC = i < 6 ? rng.int(1, 5) : rng.int(9, 12);
     const outC = rng.int(1, 5);
     const k = rng.int(1, 3);
     const stride = (i % 2) + 1;
@@ -158,6 +159,34 @@ describe('fast wasm kernels give the cpu backend stock gradients', () => {
         return [dMax, dAvg];
       }));
   }
+});
+
+describe('fast wasm sum', () => {
+  for (const [shape, axis, keepDims] of [
+    [[4, 5, 6, 3], [0, 1, 2], false],
+    [[4, 5, 6, 3], [1, 0], true],
+    [[7, 3], 0, false],
+    [[4, 5, 6], [0, 2], false],
+    [[4, 5, 6], -1, true],
+    [[4, 5], [0, 1], false],
+  ] as const) {
+    it(`sum of [${shape}] over ${JSON.stringify(axis)} keepDims=${keepDims}`, () =>
+      expectSameAsCpu(() => {
+        const x = values(Rng.fromSeed(shape.length), [...shape]);
+        const s = tf.sum(x, axis as number | number[], keepDims);
+        expect(s.shape).toEqual(
+          tf.tidy(() => tf.sum(tf.zeros([...shape]), axis as number | number[], keepDims).shape),
+        );
+        return [s];
+      }));
+  }
+  it('leaves int32 sums to the stock kernel', async () => {
+    await tf.setBackend('wasm');
+    const s = tf.sum(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), 0);
+    expect(s.dtype).toBe('int32');
+    expect(await s.array()).toEqual([4, 6]);
+    s.dispose();
+  });
 });
 
 describe('installFastKernels', () => {

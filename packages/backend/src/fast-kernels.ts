@@ -5,12 +5,14 @@
 // inside a kernel on the gradient tape, and a kernel may return a Tensor.
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dFilterGradient, conv2dInputGradient } from './internal/kernels/conv2d-backprop.js';
+import { conv2dFilterGradientIm2col, IM2COL_MAX_IN_CHANNELS } from './internal/kernels/im2col.js';
 import { matMulWithoutTransposedOperands } from './internal/kernels/matmul.js';
 import {
   avgPoolGradTiled,
   type HeapBackend,
   maxPoolGradOnHeap,
 } from './internal/kernels/pool-grad.js';
+import { sumLeadingAxes } from './internal/kernels/sum.js';
 
 /** Names of the kernels `installFastKernels` can replace. */
 export type FastKernelName =
@@ -18,7 +20,8 @@ export type FastKernelName =
   | 'Conv2DBackpropFilter'
   | 'BatchMatMul'
   | 'MaxPoolGrad'
-  | 'AvgPoolGrad';
+  | 'AvgPoolGrad'
+  | 'Sum';
 
 type Attrs = Record<string, unknown>;
 type KernelArgs = {
@@ -44,6 +47,11 @@ function callStock(stock: tf.KernelConfig | undefined, args: KernelArgs, name: s
 
 const isNchw = (attrs: Attrs) => attrs.dataFormat === 'NCHW';
 
+function hasHeap(backend: unknown): backend is HeapBackend {
+  const b = backend as Partial<HeapBackend> | null;
+  return typeof b?.typedArrayFromHeap === 'function' && typeof b.makeOutput === 'function';
+}
+
 const IMPLS: Record<FastKernelName, Impl> = {
   Conv2DBackpropInput: (args, stock) => {
     const a = (args.attrs ?? {}) as Attrs;
@@ -60,14 +68,19 @@ const IMPLS: Record<FastKernelName, Impl> = {
   Conv2DBackpropFilter: (args, stock) => {
     const a = (args.attrs ?? {}) as Attrs;
     if (isNchw(a)) return callStock(stock, args, 'Conv2DBackpropFilter');
-    return conv2dFilterGradient(
-      tensor<tf.Rank.R4>(args.inputs.x, 'x'),
+    const x = tensor<tf.Rank.R4>(args.inputs.x, 'x');
+    const params = [
+      x,
       tensor<tf.Rank.R4>(args.inputs.dy, 'dy'),
       a.filterShape as [number, number, number, number],
       a.strides as [number, number],
       a.pad as 'same',
       a.dimRoundingMode as 'floor' | undefined,
-    );
+    ] as const;
+    if (hasHeap(args.backend) && x.dtype === 'float32' && x.shape[3] <= IM2COL_MAX_IN_CHANNELS) {
+      return conv2dFilterGradientIm2col(args.backend, ...params);
+    }
+    return conv2dFilterGradient(...params);
   },
   BatchMatMul: (args, stock) => {
     const a = (args.attrs ?? {}) as Attrs;
@@ -84,19 +97,13 @@ const IMPLS: Record<FastKernelName, Impl> = {
   },
   MaxPoolGrad: (args, stock) => {
     const a = (args.attrs ?? {}) as Attrs;
-    const backend = args.backend as Partial<HeapBackend>;
+    const backend = args.backend;
     const { dy, input } = args.inputs;
-    if (
-      typeof backend.typedArrayFromHeap !== 'function' ||
-      typeof backend.makeOutput !== 'function' ||
-      dy === undefined ||
-      input === undefined ||
-      input.dtype !== 'float32'
-    ) {
+    if (!hasHeap(backend) || dy === undefined || input === undefined || input.dtype !== 'float32') {
       return callStock(stock, args, 'MaxPoolGrad');
     }
     return maxPoolGradOnHeap(
-      backend as HeapBackend,
+      backend,
       dy,
       input,
       a.filterSize as [number, number],
@@ -115,6 +122,15 @@ const IMPLS: Record<FastKernelName, Impl> = {
       a.strides as [number, number],
     );
     return fast ?? callStock(stock, args, 'AvgPoolGrad');
+  },
+  Sum: (args, stock) => {
+    const a = (args.attrs ?? {}) as Attrs;
+    const fast = sumLeadingAxes(
+      tensor(args.inputs.x, 'x'),
+      a.axis as number | number[],
+      a.keepDims === true,
+    );
+    return fast ?? callStock(stock, args, 'Sum');
   },
 };
 

@@ -1,0 +1,69 @@
+// The bench's training loop: plain SGD steps through optimizer.minimize on random 32x32x3
+// batches, one read-back at the end (as iwlab's trainer reads back once per epoch).
+import * as tf from '@tensorflow/tfjs-core';
+import { buildNet, type NetName } from './nets.js';
+
+export interface LoopResult {
+  net: NetName;
+  parameters: number;
+  batch: number;
+  steps: number;
+  seconds: number;
+  examplesPerSecond: number;
+  /** Examples per second of this process's CPU time: robust to other load on the machine. */
+  examplesPerCpuSecond: number;
+  finalLoss: number;
+}
+
+export async function timeTraining(
+  net: NetName,
+  batch: number,
+  steps: number,
+  warmup = 3,
+  seed = 1,
+): Promise<LoopResult> {
+  const model = buildNet(net, seed);
+  // A few distinct batches, made once: data generation is not what is measured.
+  const pool = Array.from({ length: 4 }, (_, i) => ({
+    x: tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', seed + i) as tf.Tensor4D,
+    y: tf.oneHot(tf.randomUniform([batch], 0, 2, 'int32', seed + 100 + i) as tf.Tensor1D, 2),
+  }));
+  const optimizer = tf.train.sgd(0.01);
+  const step = (i: number): tf.Scalar => {
+    const data = pool[i % pool.length] as (typeof pool)[number];
+    return optimizer.minimize(
+      () => tf.losses.softmaxCrossEntropy(data.y, model.logits(data.x)) as tf.Scalar,
+      true,
+      model.variables,
+    ) as tf.Scalar;
+  };
+  for (let i = 0; i < warmup; i++) {
+    const loss = step(i);
+    await loss.data();
+    loss.dispose();
+  }
+  const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  let last: tf.Scalar | null = null;
+  for (let i = 0; i < steps; i++) {
+    last?.dispose();
+    last = step(i);
+  }
+  const finalLoss = last === null ? Number.NaN : ((await last.data())[0] as number);
+  const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  last?.dispose();
+  optimizer.dispose();
+  tf.dispose([...model.variables, ...pool.flatMap((b) => [b.x, b.y])]);
+  return {
+    net,
+    parameters: model.parameterCount,
+    batch,
+    steps,
+    seconds,
+    examplesPerSecond: (batch * steps) / seconds,
+    examplesPerCpuSecond: (batch * steps) / cpuSeconds,
+    finalLoss,
+  };
+}

@@ -1,0 +1,158 @@
+// `npm run bench -- --backend wasm`: trains the two reference CNNs with iwlab and with the
+// PyTorch peer, single process and as a sweep (every core busy), and prints examples/s and ratios.
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parseBenchArgs } from './lib/args.js';
+import type { NetName } from './lib/nets.js';
+
+const run = promisify(execFile);
+const args = parseBenchArgs();
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+interface Measured {
+  examplesPerSecond: number;
+  examplesPerCpuSecond: number;
+  [key: string]: unknown;
+}
+
+/** Runs a command that prints one JSON line last; returns that object. */
+async function measure(cmd: string, argv: string[]): Promise<Measured> {
+  const { stdout } = await run(cmd, argv, { maxBuffer: 1 << 24 });
+  const line = stdout.trim().split('\n').pop() ?? '';
+  const parsed = JSON.parse(line) as Measured & { error?: string };
+  if (parsed.error !== undefined) throw new Error(parsed.error);
+  return parsed;
+}
+
+function iwlab(net: NetName): Promise<Measured> {
+  return measure(process.execPath, [
+    '--import',
+    'tsx',
+    here('./train-one.ts'),
+    '--backend',
+    args.backend,
+    '--net',
+    net,
+    '--steps',
+    String(args.steps),
+    '--batch',
+    String(args.batch),
+    ...(args.stockKernels ? ['--stock-kernels'] : []),
+  ]);
+}
+
+function torch(net: NetName, threads: number): Promise<Measured> {
+  return measure(args.python, [
+    here('./peers/torch_bench.py'),
+    '--net',
+    net,
+    '--steps',
+    String(args.steps),
+    '--batch',
+    String(args.batch),
+    '--threads',
+    String(threads),
+    '--device',
+    args.torchDevice,
+  ]);
+}
+
+/** `procs` copies at once; the sweep's throughput is the sum of their rates. */
+async function together(procs: number, start: () => Promise<Measured>) {
+  const each = await Promise.all(Array.from({ length: procs }, start));
+  return { total: each.reduce((s, m) => s + m.examplesPerSecond, 0), each };
+}
+
+const fmt = (n: number) => n.toFixed(1).padStart(8);
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  node: process.version,
+  loadAverageAtStart: loadavg().map((l) => Number(l.toFixed(2))),
+};
+console.log(
+  `machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ` +
+    `load average ${machine.loadAverageAtStart.join(' ')}`,
+);
+console.log(
+  `backend ${args.backend}${args.stockKernels ? ' (stock kernels)' : ''}, batch ${args.batch}, ` +
+    `${args.steps} timed steps after 3 warm-up steps, examples/s (wall clock)`,
+);
+
+let peerProblem: string | null = null;
+const results: Record<string, unknown>[] = [];
+for (const net of args.nets) {
+  const single = await iwlab(net);
+  const row: Record<string, unknown> = { net, iwlab: single };
+  console.log(
+    `\n[${net}] ${single.parameters} parameters, iwlab backend ${String(single.backend)}`,
+  );
+  console.log(
+    `  single process   iwlab ${fmt(single.examplesPerSecond)}   ` +
+      `per CPU-second ${fmt(single.examplesPerCpuSecond)}`,
+  );
+  let torchSingle: Measured | null = null;
+  if (args.peer && peerProblem === null) {
+    try {
+      // PyTorch's best single process: one thread, or as many threads as cores.
+      const tries = [await torch(net, 1)];
+      if (args.procs > 1) tries.push(await torch(net, args.procs));
+      row.torch = tries;
+      for (const t of tries) {
+        console.log(
+          `                   torch ${fmt(t.examplesPerSecond)}   ` +
+            `per CPU-second ${fmt(t.examplesPerCpuSecond)}   ` +
+            `(${String(t.device)}, ${String(t.threads)} threads)`,
+        );
+      }
+      torchSingle = tries.reduce((a, b) => (b.examplesPerSecond > a.examplesPerSecond ? b : a));
+      const oneThread = tries[0] as Measured;
+      console.log(
+        `  single ratio iwlab / torch best: ${ratio(single.examplesPerSecond, torchSingle.examplesPerSecond)}; ` +
+          `per CPU-second vs torch 1 thread: ` +
+          `${ratio(single.examplesPerCpuSecond, oneThread.examplesPerCpuSecond)}`,
+      );
+    } catch (error) {
+      peerProblem = error instanceof Error ? error.message : String(error);
+      console.log(`  PyTorch peer unavailable (${args.python}): ${peerProblem}`);
+    }
+  }
+  if (args.sweep) {
+    const sweep = await together(args.procs, () => iwlab(net));
+    row.iwlabSweep = sweep;
+    console.log(
+      `  sweep ${args.procs} procs   iwlab ${fmt(sweep.total)} ` +
+        `(${sweep.each.map((m) => m.examplesPerSecond.toFixed(1)).join(' + ')})`,
+    );
+    if (torchSingle !== null && peerProblem === null && torchSingle.device === 'cpu') {
+      // PyTorch's best use of the same cores: every split into processes x threads.
+      let best: { procs: number; threads: number; total: number } | null = null;
+      const configs: Record<string, number>[] = [];
+      for (let procs = 1; procs <= args.procs; procs++) {
+        if (args.procs % procs !== 0) continue;
+        const threads = args.procs / procs;
+        const { total } = await together(procs, () => torch(net, threads));
+        configs.push({ procs, threads, total });
+        console.log(`                   torch ${fmt(total)} (${procs} procs x ${threads} threads)`);
+        if (best === null || total > best.total) best = { procs, threads, total };
+      }
+      row.torchSweep = configs;
+      if (best !== null) {
+        console.log(
+          `  sweep ratio iwlab / torch best (${best.procs}x${best.threads}): ` +
+            `${ratio(sweep.total, best.total)}`,
+        );
+      }
+    }
+  }
+  results.push(row);
+}
+if (args.out !== undefined) {
+  await writeFile(args.out, `${JSON.stringify({ machine, args, results }, null, 2)}\n`);
+  console.log(`\nwrote ${args.out}`);
+}
