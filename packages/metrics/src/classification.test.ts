@@ -89,6 +89,9 @@ describe('classificationMetrics', () => {
     expect(() => classificationMetrics({ numClasses: 2, classNames: ['a', 'a'] })).toThrow(
       /classNames\[1\]/,
     );
+    expect(() => classificationMetrics({ numClasses: 2, classNames: ['a', 'b.c'] })).toThrow(
+      /contains a dot/,
+    );
   });
 
   it('does not read back or leak tensors per batch', async () => {

@@ -1,6 +1,6 @@
 import { DataError, SpecError } from '@iwlab/core';
 import { describe, expect, it } from 'vitest';
-import { weightEffect } from './weight-effect.js';
+import { settledFrom, weightEffect } from './weight-effect.js';
 
 describe('weightEffect', () => {
   const runs = [
@@ -25,6 +25,34 @@ describe('weightEffect', () => {
     for (const [i, f] of [1, 0.375, 0.1875, 0].entries()) {
       expect(e.fractionLeft?.[i]).toBeCloseTo(f, 12);
     }
+  });
+
+  it('measures each weight against the reference weight', () => {
+    const e = weightEffect(runs);
+    expect(e.referenceWeight).toBe(1);
+    const expected = [
+      [0.4, 0.1, 0.05, 0],
+      [0, 0, 0, 0],
+      [0.4, 0.2, 0.1, 0],
+    ];
+    for (const [w, row] of expected.entries()) {
+      for (const [i, v] of row.entries()) expect(e.deviation?.[w]?.[i]).toBeCloseTo(v, 12);
+    }
+    expect(weightEffect(runs, { referenceWeight: 4 }).deviation?.[0]?.[0]).toBeCloseTo(0.8, 12);
+    expect(() => weightEffect(runs, { referenceWeight: 2 })).toThrow(/referenceWeight/);
+    const noUnit = weightEffect([
+      { weight: 2, values: [0] },
+      { weight: 3, values: [1] },
+    ]);
+    expect(noUnit.deviation).toBeNull();
+  });
+
+  it('finds where a series settles below a threshold for good', () => {
+    expect(settledFrom([0.4, 0.1, 0.05, 0], 0.1)).toBe(1);
+    expect(settledFrom([0.4, 0.05, 0.2, 0.01], 0.1)).toBe(3);
+    expect(settledFrom([0.05, 0.01], 0.1)).toBe(0);
+    expect(settledFrom([0.05, 0.3], 0.1)).toBeNull();
+    expect(settledFrom([], 0.1)).toBeNull();
   });
 
   it('takes the early maximum over the first earlyEpochs entries only', () => {

@@ -17,6 +17,11 @@ export interface WeightEffectOptions {
    * Default ⌈T/10⌉ for T entries (at least 1).
    */
   readonly earlyEpochs?: number;
+  /**
+   * The weight the others are compared with in `deviation` (default 1, the unweighted run, when
+   * present). Must be one of the runs' weights.
+   */
+  readonly referenceWeight?: number;
 }
 
 export interface WeightEffect {
@@ -38,6 +43,13 @@ export interface WeightEffect {
    * Null when earlyMax is 0: there was no early effect to measure a fraction of.
    */
   readonly fractionLeft: number[] | null;
+  /** The reference weight, or null when none was given and no run has weight 1. */
+  readonly referenceWeight: number | null;
+  /**
+   * Per weight (order of `weights`), per epoch: |mean_w − mean_ref|, how far that weight's curve is
+   * from the reference curve. Null without a reference weight.
+   */
+  readonly deviation: number[][] | null;
 }
 
 /**
@@ -92,7 +104,47 @@ export function weightEffect(
     }
   }
   const fractionLeft = earlyMax > 0 ? spread.map((s) => s / earlyMax) : null;
-  return { weights, meanByWeight, spread, sd, earlyEpochs, earlyMax, earlyMaxEpoch, fractionLeft };
+  const referenceWeight = options.referenceWeight ?? (byWeight.has(1) ? 1 : null);
+  let deviation: number[][] | null = null;
+  if (referenceWeight !== null) {
+    const reference = meanByWeight[weights.indexOf(referenceWeight)];
+    if (reference === undefined) {
+      throw new SpecError(`is ${referenceWeight}, but no run has that weight`, {
+        field: 'referenceWeight',
+      });
+    }
+    deviation = meanByWeight.map((m) => m.map((v, e) => Math.abs(v - (reference[e] as number))));
+  }
+  return {
+    weights,
+    meanByWeight,
+    spread,
+    sd,
+    earlyEpochs,
+    earlyMax,
+    earlyMaxEpoch,
+    fractionLeft,
+    referenceWeight,
+    deviation,
+  };
+}
+
+/**
+ * The first index from which `series` stays at or below `threshold` to the end (e.g. the epoch a
+ * weight's `deviation` settles within 0.02, for B.14's "time to converge grows with |ln r|"), or
+ * null if its last value is above it.
+ */
+export function settledFrom(series: readonly number[], threshold: number): number | null {
+  if (!Number.isFinite(threshold)) {
+    throw new SpecError(`must be a finite number, got ${threshold}`, { field: 'threshold' });
+  }
+  let from: number | null = null;
+  for (let e = series.length - 1; e >= 0; e--) {
+    const v = series[e] as number;
+    if (Number.isNaN(v) || v > threshold) break;
+    from = e;
+  }
+  return from;
 }
 
 function checkRuns(runs: readonly WeightRun[]): number {

@@ -16,8 +16,11 @@ export function labelsFor(count: number, names: readonly string[] | undefined, f
   }
   const seen = new Set<string>();
   names.forEach((name, i) => {
-    if (name === '' || seen.has(name)) {
-      throw new SpecError(`name "${name}" is empty or repeated`, { field: `${field}[${i}]` });
+    // A dot would make keys such as confusion.<true>.<predicted> ambiguous.
+    if (name === '' || name.includes('.') || seen.has(name)) {
+      throw new SpecError(`name "${name}" is empty, contains a dot or is repeated`, {
+        field: `${field}[${i}]`,
+      });
     }
     seen.add(name);
   });
