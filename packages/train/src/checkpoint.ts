@@ -7,6 +7,7 @@ import { SpecError } from '@iwlab/core';
 import type * as tf from '@tensorflow/tfjs-core';
 import { readCheckpointFile } from './checkpoint-file.js';
 import type { EarlyStoppingState } from './early-stopping.js';
+import { weightShapes } from './internal/model-weights.js';
 import type { EpochRecord, TrainOptions } from './types.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.iwckpt';
@@ -59,7 +60,7 @@ export function fingerprintOf(options: TrainOptions): RunFingerprint {
     model: options.model.spec.kind,
     numClasses: options.model.spec.numClasses,
     optimizer: JSON.stringify(comparable),
-    weightShapes: options.model.getWeights().map((w) => [...w.shape]),
+    weightShapes: weightShapes(options.model),
   };
 }
 

@@ -3,6 +3,7 @@
 import type { TrainableModel } from '@iwlab/core';
 import { SpecError } from '@iwlab/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { copyWeights } from './internal/model-weights.js';
 import type { EarlyStoppingOptions, EpochRecord } from './types.js';
 
 export interface EarlyStoppingState {
@@ -75,7 +76,7 @@ export class EarlyStopping {
     if (improved) {
       this.#state = { best: value, bestEpoch: record.epoch, wait: 0, stopped: false };
       if (this.options.restoreBest ?? true) {
-        const next = model.getWeights().map((w) => w.clone());
+        const next = copyWeights(model);
         if (this.#bestWeights) tf.dispose(this.#bestWeights);
         this.#bestWeights = next;
       }

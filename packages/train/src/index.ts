@@ -43,4 +43,4 @@ export type {
   TrainStatus,
   WeightsChangeEvent,
 } from './types.js';
-export { deferredReweighting, type WeightPhase, type WeightRule } from './weighting.js';
+export { deferredWeightPhases, type WeightPhase, type WeightRule } from './weighting.js';

@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { ensureGradients } from '@iwlab/backend';
 import type { Batch, LossContext, MetricValues } from '@iwlab/core';
-import { DataError, DivergedError, Rng } from '@iwlab/core';
+import { DataError, DivergedError, Rng, SpecError } from '@iwlab/core';
 import { weightedReduce } from '@iwlab/losses';
 import { evaluateSets } from '@iwlab/metrics';
 import * as tf from '@tensorflow/tfjs-core';
@@ -22,6 +22,7 @@ import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file.js';
 import { clipGradients } from './clip.js';
 import { EarlyStopping } from './early-stopping.js';
 import { EventHub } from './events.js';
+import { withWeights } from './internal/model-weights.js';
 import { createOptimizer, type Optimizer } from './optimizers.js';
 import { learningRateAt } from './schedules.js';
 import { disposeBatch, MetricAccumulator } from './train-metrics.js';
@@ -37,6 +38,53 @@ type EpochOutcome =
 function isCheckpointable(value: unknown): value is CheckpointableState {
   const v = value as Partial<CheckpointableState>;
   return typeof v.checkpointState === 'function' && typeof v.restoreState === 'function';
+}
+
+interface WithGroupWeights {
+  groupWeights(): Promise<number[]>;
+  setGroupWeights(q: readonly number[]): void;
+}
+interface WithDropoutClock {
+  dropoutStep: number;
+}
+
+/** State outside the model's weights that an exact resume needs, as JSON (undefined: none). */
+async function extraStateOf(part: unknown): Promise<unknown> {
+  if (isCheckpointable(part)) return await part.checkpointState();
+  const loss = part as Partial<WithGroupWeights>;
+  if (typeof loss.groupWeights === 'function' && typeof loss.setGroupWeights === 'function') {
+    return { groupWeights: await loss.groupWeights() };
+  }
+  const model = part as Partial<WithDropoutClock>;
+  if (typeof model.dropoutStep === 'number') return { dropoutStep: model.dropoutStep };
+  return undefined;
+}
+
+function restoreExtraState(part: unknown, state: unknown, field: string, file: string): void {
+  if (state === undefined) return;
+  if (isCheckpointable(part)) {
+    part.restoreState(state);
+    return;
+  }
+  const saved = state as { groupWeights?: number[]; dropoutStep?: number };
+  if (
+    saved.groupWeights !== undefined &&
+    typeof (part as WithGroupWeights).setGroupWeights === 'function'
+  ) {
+    (part as WithGroupWeights).setGroupWeights(saved.groupWeights);
+    return;
+  }
+  if (
+    saved.dropoutStep !== undefined &&
+    typeof (part as WithDropoutClock).dropoutStep === 'number'
+  ) {
+    (part as WithDropoutClock).dropoutStep = saved.dropoutStep;
+    return;
+  }
+  throw new SpecError(
+    'the checkpoint holds state this run cannot restore (the loss or model differs from the one that wrote it)',
+    { file, field },
+  );
 }
 
 /** Trains `options.model` in place and resolves when the run is done, diverged or aborted. */
@@ -303,35 +351,38 @@ class Run {
   async #save(dir: string): Promise<void> {
     const o = this.#o;
     await mkdir(dir, { recursive: true });
-    const tensors: [string, tf.Tensor][] = [];
-    const modelWeights = o.model.getWeights();
-    for (const [i, w] of modelWeights.entries()) tensors.push([`model/${i}`, w]);
-    const optimizerState = this.#optimizer.getState();
-    const slots: Record<string, number> = {};
-    for (const [name, list] of Object.entries(optimizerState.slots)) {
-      slots[name] = list.length;
-      for (const [i, t] of list.entries()) tensors.push([`opt/${name}/${i}`, t]);
-    }
-    const best = this.#earlyStopping?.bestWeights ?? [];
-    for (const [i, t] of best.entries()) tensors.push([`best/${i}`, t]);
-    const meta: CheckpointMeta = {
-      version: CHECKPOINT_VERSION,
-      fingerprint: fingerprintOf(o),
-      epochsCompleted: this.epoch,
-      steps: this.steps,
-      stoppedEarly: this.#stoppedEarly,
-      rngState: this.#rng.state(),
-      optimizer: { iterations: optimizerState.iterations, slots },
-      history: this.#history,
-      modelWeights: modelWeights.length,
-      ...(this.#earlyStopping
-        ? { earlyStopping: { ...this.#earlyStopping.state, bestWeights: best.length } }
-        : {}),
-      ...(isCheckpointable(o.loss) ? { lossState: o.loss.checkpointState() } : {}),
-      ...(isCheckpointable(o.model) ? { modelState: o.model.checkpointState() } : {}),
-    };
     const path = checkpointPath(dir);
-    await writeCheckpointFile(path, meta, tensors);
+    await withWeights(o.model, async (modelWeights) => {
+      const tensors: [string, tf.Tensor][] = [];
+      for (const [i, w] of modelWeights.entries()) tensors.push([`model/${i}`, w]);
+      const optimizerState = this.#optimizer.getState();
+      const slots: Record<string, number> = {};
+      for (const [name, list] of Object.entries(optimizerState.slots)) {
+        slots[name] = list.length;
+        for (const [i, t] of list.entries()) tensors.push([`opt/${name}/${i}`, t]);
+      }
+      const best = this.#earlyStopping?.bestWeights ?? [];
+      for (const [i, t] of best.entries()) tensors.push([`best/${i}`, t]);
+      const lossState = await extraStateOf(o.loss);
+      const modelState = await extraStateOf(o.model);
+      const meta: CheckpointMeta = {
+        version: CHECKPOINT_VERSION,
+        fingerprint: fingerprintOf(o),
+        epochsCompleted: this.epoch,
+        steps: this.steps,
+        stoppedEarly: this.#stoppedEarly,
+        rngState: this.#rng.state(),
+        optimizer: { iterations: optimizerState.iterations, slots },
+        history: this.#history,
+        modelWeights: modelWeights.length,
+        ...(this.#earlyStopping
+          ? { earlyStopping: { ...this.#earlyStopping.state, bestWeights: best.length } }
+          : {}),
+        ...(lossState !== undefined ? { lossState } : {}),
+        ...(modelState !== undefined ? { modelState } : {}),
+      };
+      await writeCheckpointFile(path, meta, tensors);
+    });
     await this.hub.emit('onCheckpoint', { epoch: this.epoch - 1, path });
   }
 
@@ -357,12 +408,8 @@ class Run {
           bestWeights ? takeTensors(tensors, 'best', bestWeights, path) : null,
         );
       }
-      if (meta.lossState !== undefined && isCheckpointable(o.loss)) {
-        o.loss.restoreState(meta.lossState);
-      }
-      if (meta.modelState !== undefined && isCheckpointable(o.model)) {
-        o.model.restoreState(meta.modelState);
-      }
+      restoreExtraState(o.loss, meta.lossState, 'lossState', path);
+      restoreExtraState(o.model, meta.modelState, 'modelState', path);
       this.#rng = Rng.fromState(meta.rngState);
       this.#history.push(...meta.history);
       this.epoch = meta.epochsCompleted;

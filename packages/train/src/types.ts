@@ -62,8 +62,10 @@ export interface CheckpointOptions {
 }
 
 /**
- * A loss or model with state that is not a tensor of the model (Group DRO's q, a dropout seed
- * counter) can expose it for checkpoints; the value must be JSON-serializable.
+ * A loss or model with state that is not one of the model's weights can expose it for
+ * checkpoints; the value must be JSON-serializable. Without these methods the loop still saves
+ * the two kinds it knows: a model's `dropoutStep` (@iwlab/models) and a loss's
+ * `groupWeights()`/`setGroupWeights()` (Group DRO's q in @iwlab/losses).
  */
 export interface CheckpointableState {
   checkpointState(): unknown;

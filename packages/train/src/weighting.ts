@@ -25,7 +25,7 @@ export interface WeightPhase {
 }
 
 /** Deferred re-weighting: uniform weights before `startEpoch`, `classWeights` from it on. */
-export function deferredReweighting(
+export function deferredWeightPhases(
   startEpoch: number,
   classWeights: readonly number[],
 ): WeightPhase[] {

@@ -203,3 +203,25 @@ export const meanLoss: Metric<LossState> = {
   },
   dispose: (state) => state.sum.dispose(),
 };
+
+/**
+ * The run the process-kill test trains both in a child process and in the test itself: the
+ * same options must give the same numbers wherever they run.
+ */
+export function killableRunOptions(dir: string) {
+  return {
+    model: mlp({ inputDim: 2, numClasses: 2, hidden: 8, seed: 3 }),
+    loss: crossEntropy,
+    reduction: 'normalized' as const,
+    data: arrayStream(
+      { ...blobs(48, 5), w: Array.from({ length: 48 }, (_, i) => 1 + (i % 3)) },
+      8,
+      11,
+    ),
+    optimizer: { kind: 'adam' as const, lr: 0.05, weightDecay: 1e-3, decoupledWeightDecay: true },
+    epochs: 6,
+    seed: 7,
+    trainMetrics: [accuracy],
+    checkpoint: { dir, every: 1 },
+  };
+}
