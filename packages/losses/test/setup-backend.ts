@@ -1,7 +1,7 @@
-// Shared by the tests: the pure-JS cpu backend (deterministic, no native parts) with gradients.
+// Shared by the tests: the pure-JS cpu backend (deterministic, no native parts). Gradients are
+// registered by the conformance kit, or by a test that needs them (loading them costs seconds).
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { beforeAll } from 'vitest';
 
 beforeAll(async () => {
