@@ -142,6 +142,7 @@ const DEFAULT_KERNELS: Readonly<Record<string, readonly FastKernelName[]>> = {
     'BatchMatMul',
     'MaxPoolGrad',
     'AvgPoolGrad',
+    'Sum',
   ],
 };
 
