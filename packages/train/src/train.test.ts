@@ -101,12 +101,13 @@ describe('train: weighting schedule (DRW hook)', () => {
       data: arrayStream(axes, 2, null),
       // lr 0 keeps every logit at 0, so the recorded loss is Σ wᵢ · ln 2.
       optimizer: { kind: 'sgd', lr: 0 },
-      epochs: 3,
+      epochs: 4,
       seed: 1,
       weighting: [
         { fromEpoch: 0, weights: 'uniform' },
         { fromEpoch: 1, weights: 'batch' },
         { fromEpoch: 2, weights: { perClass: [2, 5] } },
+        { fromEpoch: 3, weights: { perClass: [2, 5], timesBatch: true } },
       ],
       callbacks: { onWeightsChange: (e) => void changes.push(e.epoch) },
     });
@@ -114,8 +115,10 @@ describe('train: weighting schedule (DRW hook)', () => {
       expect.closeTo(2 * LN2, 5),
       expect.closeTo(4 * LN2, 5),
       expect.closeTo(7 * LN2, 5),
+      // 2·1 + 5·3
+      expect.closeTo(17 * LN2, 5),
     ]);
-    expect(changes).toEqual([0, 1, 2]);
+    expect(changes).toEqual([0, 1, 2, 3]);
     model.dispose();
   });
 

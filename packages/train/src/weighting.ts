@@ -8,14 +8,15 @@ import * as tf from '@tensorflow/tfjs-core';
 /**
  * - 'batch':   the weights the data stream put on the batch;
  * - 'uniform': every example weighs 1 (plain ERM);
- * - { perClass }: w_i = perClass[y_i], ignoring the batch's weights;
+ * - { perClass }: w_i = perClass[y_i], ignoring the batch's weights; with `timesBatch`,
+ *   w_i = perClass[y_i] · (the batch's w_i), e.g. DRW on top of per-example weights;
  * - a function: any weights computed from the batch (it must return a new float32 [B] tensor);
  *   `rng` is the loop's seeded, checkpointed generator, for rules that draw at random.
  */
 export type WeightRule =
   | 'batch'
   | 'uniform'
-  | { readonly perClass: readonly number[] }
+  | { readonly perClass: readonly number[]; readonly timesBatch?: boolean }
   | ((batch: Batch, epoch: number, rng: Rng) => tf.Tensor1D);
 
 export interface WeightPhase {
@@ -90,5 +91,8 @@ export function stepWeights(
   if (rule === 'uniform') return tf.onesLike(batch.w);
   if (typeof rule === 'function') return rule(batch, epoch, rng);
   if (!classWeights) throw new Error('class weights were not prepared for a perClass rule');
-  return tf.gather(classWeights, batch.y);
+  return tf.tidy(() => {
+    const perClass = tf.gather(classWeights, batch.y) as tf.Tensor1D;
+    return rule.timesBatch ? tf.mul(perClass, batch.w) : perClass;
+  });
 }
