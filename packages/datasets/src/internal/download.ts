@@ -2,19 +2,10 @@
 // connection leaves the .part for the next call to resume (HTTP Range), and only a file whose
 // checksum matches is renamed to <dest>. So a file at <dest> is always complete.
 import { createHash } from 'node:crypto';
-import {
-  createReadStream,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { DataError, DatasetMissingError } from '@iwlab/core';
 
 export interface Checksum {
@@ -82,18 +73,22 @@ export async function downloadFile(options: DownloadFileOptions): Promise<string
     const length = Number(response.headers.get('content-length') ?? Number.NaN);
     const total = Number.isFinite(length) ? length + (append ? resumeFrom : 0) : null;
     let received = append ? resumeFrom : 0;
-    const body = Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>);
-    body.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      options.onProgress?.(received, total);
-    });
+    // Each chunk is on disk before the next is read, so a dropped connection loses nothing
+    // already received and the next call can resume right after it.
+    const handle = await open(part, append ? 'a' : 'w');
     try {
-      await pipeline(body, createWriteStream(part, { flags: append ? 'a' : 'w' }));
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        await handle.write(chunk);
+        received += chunk.length;
+        options.onProgress?.(received, total);
+      }
     } catch (err) {
       throw offline(
-        `connection lost after ${sizeOf(part)} bytes; ${part} is kept and the next call resumes it`,
+        `connection lost after ${received} bytes; ${part} is kept and the next call resumes it`,
         err,
       );
+    } finally {
+      await handle.close();
     }
   }
   const got = await hashFile(part, checksum.algorithm);
