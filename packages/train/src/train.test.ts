@@ -454,6 +454,18 @@ describe('train: checkpoints and resume', () => {
     other.model.dispose();
   });
 
+  it('refuses to start a fresh run over an existing checkpoint', async () => {
+    const dir = await tmp();
+    const first = resumable(dir, { epochs: 1 });
+    await train(first);
+    const again = resumable(dir, { epochs: 1 });
+    await expect(train(again)).rejects.toThrow(
+      /checkpoint\.iwckpt, field checkpoint\.dir.*resume: true/,
+    );
+    first.model.dispose();
+    again.model.dispose();
+  });
+
   it('returns a finished run from its checkpoint without training again', async () => {
     const dir = await tmp();
     const first = resumable(dir, { epochs: 3 });

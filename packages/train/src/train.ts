@@ -139,8 +139,16 @@ class Run {
   async execute(): Promise<TrainResult> {
     const o = this.#o;
     let resumedEpochs = 0;
-    if (o.resume && o.checkpoint && (await checkpointExists(o.checkpoint.dir))) {
-      await this.#load(checkpointPath(o.checkpoint.dir));
+    if (o.checkpoint && (await checkpointExists(o.checkpoint.dir))) {
+      const path = checkpointPath(o.checkpoint.dir);
+      // A fresh run would overwrite another run's checkpoint: never lose stored results.
+      if (!o.resume) {
+        throw new SpecError(
+          'a checkpoint already exists here; pass resume: true to continue that run, or use another directory',
+          { file: path, field: 'checkpoint.dir' },
+        );
+      }
+      await this.#load(path);
       resumedEpochs = this.epoch;
     }
     await this.hub.emit('onStatus', { status: 'running', epoch: this.epoch, step: this.steps });
