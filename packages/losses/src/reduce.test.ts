@@ -1,6 +1,5 @@
 import '../test/setup-backend.js';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { describe, expect, it } from 'vitest';
 import { weightedReduce } from './reduce.js';
 

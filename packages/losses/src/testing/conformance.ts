@@ -5,12 +5,11 @@
 import type { LossContext, WeightedLoss } from '@iwlab/core';
 import { IwlabError, SpecError } from '@iwlab/core';
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core alone registers no gradients; the kit differentiates, so it registers them.
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import type { LossDefinition, LossSetup, ParamsSchema } from '../define.js';
 import { weightedReduce } from '../reduce.js';
 import { instantiateLoss, parseLossParams } from '../registry.js';
 import { extremeLogits, type Fixture, makeFixture, widthsFor } from './fixtures.js';
+import { ensureGradients } from './gradients.js';
 
 /** A known value of the loss: per-example expected values for given logits and labels. */
 export interface LossTestVector {
@@ -342,6 +341,7 @@ export async function checkLossConformance<S extends ParamsSchema>(
   definition: LossDefinition<S>,
   options: ConformanceOptions = {},
 ): Promise<CheckResult[]> {
+  await ensureGradients();
   const props = definition.properties;
   const seed = options.seed ?? 1;
   const batchSize = options.batchSize ?? 6;
