@@ -8,6 +8,12 @@ import { REAL_DATA_DIR, realDataMissing } from '../__tests__/data-dir.js';
 import { classCounts } from '../dataset.js';
 import { loadCatDog, uniformNoiseImages } from './catdog.js';
 
+function nthIndexOf(y: Int32Array, label: number, n: number): number {
+  let seen = 0;
+  for (let i = 0; i < y.length; i++) if (y[i] === label && seen++ === n) return i;
+  return -1;
+}
+
 describe('loadCatDog', () => {
   it('official source: cats/dogs relabelled 0/1, the other 8 test classes as out-of-domain', () => {
     const root = mkdtempSync(path.join(tmpdir(), 'iwlab-catdog-'));
@@ -72,6 +78,23 @@ describe('loadCatDog', () => {
       expect(Array.from(task.train.y)).toEqual([0, 0, 0, 1, 1, 1]);
       expect(task.evaluation.inDomain.y.length).toBe(6);
       expect(task.evaluation.outOfDomain).toBeUndefined();
+      // SOURCE.md: JPEG k equals lossless image k up to JPEG error (~5.5/255 mean abs), while a
+      // mismatched pair differs by ~65: this pins down decoding, channel order and orientation.
+      const lossless = loadCatDog({ dataDir: REAL_DATA_DIR, noise: false }).train;
+      const mae = (a: number, b: number) => {
+        let sum = 0;
+        for (let j = 0; j < 3072; j++) {
+          sum += Math.abs(task.train.x[a * 3072 + j]! - lossless.x[b * 3072 + j]!);
+        }
+        return sum / 3072;
+      };
+      // The lossless set keeps the official order, cats and dogs interleaved.
+      const cats = [0, 1, 2].map((k) => nthIndexOf(lossless.y, 0, k));
+      const dogs = [0, 1, 2].map((k) => nthIndexOf(lossless.y, 1, k));
+      [...cats, ...dogs].forEach((l, jpegIndex) => {
+        expect(mae(jpegIndex, l)).toBeLessThan(10);
+      });
+      expect(mae(0, cats[1]!)).toBeGreaterThan(30);
     },
   );
 });
