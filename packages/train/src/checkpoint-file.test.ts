@@ -57,4 +57,14 @@ describe('checkpoint file', () => {
     await writeFile(path, 'hello world, not a checkpoint');
     await expect(readCheckpointFile(path)).rejects.toThrow(/byte 0.*magic/);
   });
+
+  it('leaves the previous checkpoint intact when a write fails', async () => {
+    const { dir, path } = await written();
+    const bad = tf.complex([1], [2]);
+    await expect(writeCheckpointFile(path, { epoch: 4 }, [['z', bad]])).rejects.toThrow(
+      /complex64/,
+    );
+    expect((await readCheckpointFile<{ epoch: number }>(path)).meta.epoch).toBe(3);
+    expect(await readdir(dir)).toEqual(['c.iwckpt']);
+  });
 });

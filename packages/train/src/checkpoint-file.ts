@@ -79,7 +79,8 @@ export async function writeCheckpointFile(
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temp, 'w');
   try {
-    await handle.writev([prefix, header, ...chunks]);
+    // writeFile loops until every byte is written (writev may stop short).
+    await handle.writeFile(Buffer.concat([prefix, header, ...chunks]));
     await handle.sync();
   } catch (error) {
     await handle.close();
