@@ -138,6 +138,22 @@ describe('downloadCifar10 against a local server', () => {
     expect(readdirSync(dataDir).filter((f) => !f.startsWith('.'))).toEqual([]);
   });
 
+  it('uses an archive the user put in the data dir, without the network, after checking it', async () => {
+    const dataDir = fresh('manual');
+    const offlineUrl = 'http://127.0.0.1:9/never-contacted.tar.gz';
+    const checksum = { algorithm: 'md5', hex: md5 } as const;
+    writeFileSync(path.join(dataDir, 'cifar-10-binary.tar.gz'), archive);
+    const before = requests.length;
+    await downloadCifar10({ dataDir, url: offlineUrl, checksum, keepArchive: true });
+    expect(requests.length).toBe(before);
+    expect(readdirSync(path.join(dataDir, 'cifar-10-batches-bin')).length).toBe(6);
+    const corrupt = fresh('manual-corrupt');
+    writeFileSync(path.join(corrupt, 'cifar-10-binary.tar.gz'), archive.subarray(0, 100));
+    await expect(downloadCifar10({ dataDir: corrupt, url: offlineUrl, checksum })).rejects.toThrow(
+      /cifar-10-binary\.tar\.gz: file exists but its md5 is [0-9a-f]{32}, expected/,
+    );
+  });
+
   it('offline or HTTP errors say where to put the files', async () => {
     const dataDir = fresh('offline');
     const closed = createServer();
