@@ -24,6 +24,7 @@ import type { BuildContext } from './build-context.js';
 import { ChannelPadShortcut } from './channel-pad-shortcut.js';
 import { MaskedPooling } from './masked-pooling.js';
 import type { DropoutClock } from './seeded-dropout.js';
+import { TokenEmbedding } from './token-embedding.js';
 
 function inputOf(shape: readonly number[], dtype: 'float32' | 'int32' = 'float32'): Sym {
   return tfl.input({ shape: [...shape], dtype, name: 'input' });
@@ -242,14 +243,12 @@ export function buildText(
 ): tfl.LayersModel {
   const at = new Set(spec.dropoutAt);
   const ids = inputOf(spec.inputShape, 'int32');
-  const embedded = tfl.layers
-    .embedding({
-      inputDim: spec.vocabSize,
-      outputDim: spec.embeddingDim,
-      embeddingsInitializer: ctx.embedding(),
-      name: 'embedding',
-    })
-    .apply(ids) as Sym;
+  const embedded = new TokenEmbedding({
+    vocabSize: spec.vocabSize,
+    dim: spec.embeddingDim,
+    initializer: ctx.embedding(),
+    name: 'embedding',
+  }).apply(ids) as Sym;
   let h = new MaskedPooling({ mode: spec.pooling, name: `${spec.pooling}_pool` }).apply([
     ids,
     embedded,
