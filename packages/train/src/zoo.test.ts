@@ -1,16 +1,17 @@
 // The loop with the real parts it will meet: a zoo MLP with dropout (@iwlab/models, whose
 // getWeights returns copies and whose dropout masks follow a step clock) and Group DRO
-// (@iwlab/losses, a loss with state q updated every batch).
+// (@iwlab/losses, a loss with state q updated every batch), evaluated with @iwlab/metrics.
 import '@tensorflow/tfjs-backend-cpu';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WeightedLoss } from '@iwlab/core';
 import { createLoss, type GroupDroLoss } from '@iwlab/losses';
+import { classificationMetrics } from '@iwlab/metrics';
 import { createModel } from '@iwlab/models';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { accuracy, arrayStream, blobs } from './__tests__/helpers.js';
+import { arrayStream, blobs } from './__tests__/helpers.js';
 import { train } from './train.js';
 import type { EpochRecord, TrainOptions } from './types.js';
 
@@ -43,10 +44,10 @@ function run(dir: string, overrides: Partial<TrainOptions> = {}): TrainOptions {
     epochs: 5,
     seed: 2,
     groupCounts,
-    trainMetrics: [accuracy],
+    trainMetrics: [classificationMetrics({ numClasses: 2, confusion: false })],
     evaluate: {
       sets: [{ name: 'test', data: arrayStream(blobs(16, 9), 16, null) }],
-      metrics: [accuracy],
+      metrics: [classificationMetrics({ numClasses: 2, classNames: ['cat', 'dog'] })],
     },
     earlyStopping: { set: 'test', metric: 'accuracy', mode: 'max', patience: 50 },
     checkpoint: { dir, every: 1 },
@@ -68,6 +69,10 @@ describe('train with @iwlab/models and @iwlab/losses', () => {
     const full = await train(reference);
     expect(full.status).toBe('done');
     expect(counts).toEqual(counts.map(() => counts[0]));
+    // @iwlab/metrics' values arrive per set, under their own keys.
+    expect(Object.keys(full.history.at(-1)?.eval?.['test'] ?? {})).toContain(
+      'fractionPredicted.dog',
+    );
     const q = await (reference.loss as GroupDroLoss).groupWeights();
     // q moved away from uniform: the state the checkpoint must carry is real.
     expect(q.some((v) => Math.abs(v - 0.25) > 1e-3)).toBe(true);
