@@ -41,6 +41,16 @@ export function logitWidth(
   return width;
 }
 
+/** For losses built from per-class constants: one logit column per class of the setup. */
+export function requireClassColumns(logits: tf.Tensor2D, numClasses: number, loss: string): void {
+  if (logits.shape[1] !== numClasses) {
+    throw new SpecError(
+      `loss "${loss}" was created for ${numClasses} classes but got ${logits.shape[1]} logits per example`,
+      { field: 'logits' },
+    );
+  }
+}
+
 /** One-hot of the labels as float32 [B, K]. */
 export function labelMask(labels: tf.Tensor1D, numClasses: number): tf.Tensor2D {
   return tf.cast(tf.oneHot(tf.cast(labels, 'int32'), numClasses), 'float32') as tf.Tensor2D;

@@ -84,6 +84,17 @@ describe('logit-adjusted', () => {
     expect(got[1]).toBeGreaterThan(got[0] as number);
   });
 
+  it('rejects logits whose width is not the number of classes it was created for', () => {
+    const loss = logitAdjustedLoss.create({ tau: 1 }, setup);
+    expect(() =>
+      loss.perExample(tf.tensor2d([[1, 2, 3]]), tf.tensor1d([0], 'int32'), {
+        ...setup,
+        epoch: 0,
+        step: 0,
+      }),
+    ).toThrow(/created for 2 classes but got 3 logits/);
+  });
+
   it('post-hoc: rejects counts that do not match the logits', () => {
     expect(() => adjustLogits(tf.tensor2d(z), [1, 2, 3])).toThrow(/classCounts has 3 entries/);
     expect(() => adjustLogits(tf.tensor2d(z), [10, 0])).toThrow(/classCounts\[1\]/);

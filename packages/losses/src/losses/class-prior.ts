@@ -10,6 +10,7 @@ import {
   crossEntropy,
   labelMask,
   logitWidth,
+  requireClassColumns,
   scalePerClass,
 } from '../internal/ops.js';
 import { priorsFromCounts, requireClassCounts } from '../internal/setup.js';
@@ -37,6 +38,7 @@ export const logitAdjustedLoss = defineLoss({
       perExample: (logits, labels) =>
         tf.tidy(() => {
           logitWidth(logits, 'logit-adjusted', 'multiclass');
+          requireClassColumns(logits, offsets.length, 'logit-adjusted');
           return crossEntropy(addPerClass(logits, offsets), labels);
         }),
     };
@@ -78,6 +80,7 @@ export const balancedSoftmaxLoss = defineLoss({
       perExample: (logits, labels) =>
         tf.tidy(() => {
           logitWidth(logits, 'balanced-softmax', 'multiclass');
+          requireClassColumns(logits, offsets.length, 'balanced-softmax');
           return crossEntropy(addPerClass(logits, offsets), labels);
         }),
     };
@@ -115,6 +118,7 @@ export const ldamLoss = defineLoss({
       perExample: (logits, labels) =>
         tf.tidy(() => {
           logitWidth(logits, 'ldam', 'multiclass');
+          requireClassColumns(logits, margins.length, 'ldam');
           const mask = labelMask(labels, logits.shape[1]);
           const shifted = tf.sub(logits, scalePerClass(mask, margins));
           return crossEntropy(tf.mul(shifted, scale) as tf.Tensor2D, labels);
@@ -160,6 +164,7 @@ export const vsLoss = defineLoss({
       perExample: (logits, labels) =>
         tf.tidy(() => {
           logitWidth(logits, 'vs', 'multiclass');
+          requireClassColumns(logits, scale.length, 'vs');
           return crossEntropy(addPerClass(scalePerClass(logits, scale), offset), labels);
         }),
     };

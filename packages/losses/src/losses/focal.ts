@@ -11,6 +11,7 @@ import {
   labelMask,
   logitWidth,
   logSumExpOthers,
+  requireClassColumns,
   signedLabels,
 } from '../internal/ops.js';
 import { requirePerClass } from '../internal/setup.js';
@@ -37,6 +38,7 @@ export const softmaxFocalLoss = defineLoss({
           const logRest = tf.sub(logSumExpOthers(logits, labels), tf.logSumExp(logits, 1));
           const focal = tf.mul(tf.exp(tf.mul(gamma, logRest)), ce) as tf.Tensor1D;
           if (classFactor === null) return focal;
+          requireClassColumns(logits, classFactor.length, 'focal');
           const mask = labelMask(labels, logits.shape[1]);
           const alphaY = tf.sum(tf.mul(mask, tf.tensor1d(classFactor as number[])), 1);
           return tf.mul(alphaY, focal) as tf.Tensor1D;
