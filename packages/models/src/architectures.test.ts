@@ -77,6 +77,15 @@ describe("Byrd & Lipton's CNN (reference A.4.2)", () => {
     });
   });
 
+  it('rejects inputs of the wrong shape, saying which shape it expects', () => {
+    const m = make({ kind: 'bl-cnn', inputShape: [32, 32, 3], numClasses: 2, seed: 1 });
+    const x = tf.zeros([2, 32, 32]);
+    expect(() => m.apply(x, false)).toThrow(
+      /field x: bl-cnn expects inputs of shape \[batch, 32, 32, 3\], got \[2, 32, 32\]/,
+    );
+    x.dispose();
+  });
+
   it('gives logits of shape [B, 2] for a batch of 2', () => {
     const m = make({ kind: 'bl-cnn', inputShape: [32, 32, 3], numClasses: 2, seed: 1 });
     const y = tf.tidy(() => m.apply(tf.zeros([2, 32, 32, 3]), false));
@@ -133,6 +142,34 @@ describe('CIFAR ResNets', () => {
   ] as const)('%s has %d trainable parameters at K=10', (kind, count) => {
     const m = make({ kind, inputShape: [32, 32, 3], numClasses: 10, seed: 1 });
     expect(m.summary().trainableParams).toBe(count);
+  });
+
+  it("the hjw reproduction's ResNet: 5x5 stem, 2 blocks each of 64/128/256, projection shortcuts", () => {
+    const m = make({ kind: 'resnet-hjw', inputShape: [32, 32, 3], numClasses: 2, seed: 1 });
+    const bn = (c: number) => 2 * c;
+    const block = (cin: number, cout: number) =>
+      conv(3, cin, cout, false) +
+      bn(cout) +
+      conv(3, cout, cout, false) +
+      bn(cout) +
+      (cin === cout ? 0 : conv(1, cin, cout, false) + bn(cout));
+    const expected =
+      conv(5, 3, 64, false) +
+      bn(64) +
+      block(64, 64) * 2 +
+      block(64, 128) +
+      block(128, 128) +
+      block(128, 256) +
+      block(256, 256) +
+      fc(256, 2);
+    expect(expected).toBe(2_778_690);
+    expect(m.summary().trainableParams).toBe(expected);
+    expect(shapes(m)).toMatchObject({
+      stem_conv: [null, 32, 32, 64],
+      stage2_block1_relu2: [null, 16, 16, 128],
+      stage3_block2_relu2: [null, 8, 8, 256],
+      avg_pool: [null, 256],
+    });
   });
 
   it('ResNet-20 downsamples 32→16→8 with widths 16/32/64', () => {

@@ -38,6 +38,13 @@ export class ZooModel implements TrainableModel {
    * averages from) batch statistics. Each training call advances the dropout clock by one.
    */
   apply(x: tf.Tensor, training: boolean): tf.Tensor2D {
+    const expected = this.spec.inputShape;
+    if (x.rank !== expected.length + 1 || expected.some((d, i) => x.shape[i + 1] !== d)) {
+      throw new SpecError(
+        `${this.spec.kind} expects inputs of shape [batch, ${expected.join(', ')}], got [${x.shape.join(', ')}]`,
+        { field: 'x' },
+      );
+    }
     const out = this.network.apply(x, { training }) as tf.Tensor2D;
     if (training) this.#clock.step += 1;
     return out;

@@ -72,6 +72,10 @@ for (const [kind, description] of [
   ['resnet20', 'ResNet-20 of He et al. (CIFAR), ~0.27M params at K=10'],
   ['resnet32', 'ResNet-32 of He et al. (CIFAR), ~0.46M params at K=10'],
   ['resnet18', 'ResNet-18 adapted to 32x32 (3x3 stem, no max pool), ~11.2M params at K=10'],
+  [
+    'resnet-hjw',
+    "the hjw reproduction's ResNet for the BN arm (5x5 stem, 64/128/256), ~2.78M at K=2",
+  ],
 ] as const) {
   define(kind, {
     description,
@@ -80,7 +84,9 @@ for (const [kind, description] of [
       requireInputRank(parsed, 3, '[height, width, channels]', f);
       return {
         ...parsed,
-        shortcut: parsed.shortcut ?? (parsed.kind === 'resnet18' ? 'projection' : 'pad'),
+        shortcut:
+          parsed.shortcut ??
+          (parsed.kind === 'resnet20' || parsed.kind === 'resnet32' ? 'pad' : 'projection'),
       };
     },
     build: (s, ctx, clock) => buildResNet(s as Parameters<typeof buildResNet>[0], ctx, clock),

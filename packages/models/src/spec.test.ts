@@ -79,6 +79,7 @@ describe('parseModelSpec', () => {
       'resnet20',
       'resnet32',
       'resnet18',
+      'resnet-hjw',
       'text',
     ]);
   });

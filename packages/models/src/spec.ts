@@ -65,12 +65,16 @@ export interface CnnSpec extends ZooSpecBase {
 }
 
 export interface ResNetSpec extends ZooSpecBase {
-  /** ResNet-20/32 of He et al. (CIFAR), or ResNet-18 adapted to 32x32 (3x3 stem, no max pool). */
-  readonly kind: 'resnet20' | 'resnet32' | 'resnet18';
+  /**
+   * ResNet-20/32 of He et al. (CIFAR); ResNet-18 adapted to 32x32 (3x3 stem, no max pool); or
+   * 'resnet-hjw', the ResNet of the hjw reproduction's batch-norm arm (reference A.4.2: 5x5 stem
+   * of 64, 3 stages x 2 basic blocks of 64/128/256, global average pool, dense K).
+   */
+  readonly kind: 'resnet20' | 'resnet32' | 'resnet18' | 'resnet-hjw';
   /**
    * Shortcut on blocks that change shape: 'pad' (He et al.'s option A, subsample + zero channels,
    * no parameters) or 'projection' (1x1 conv, + BN when batchNorm). Default: 'pad' for
-   * ResNet-20/32, 'projection' for ResNet-18.
+   * ResNet-20/32, 'projection' for ResNet-18 and resnet-hjw.
    */
   readonly shortcut?: 'pad' | 'projection';
   /** Dropout before the classifier ('head', the only place). */
@@ -142,7 +146,10 @@ export const cnnSchema = z.strictObject({
 });
 
 export const resnetSchema = z.strictObject({
-  ...baseShape(['resnet20', 'resnet32', 'resnet18'], { batchNorm: true, init: 'he-normal' }),
+  ...baseShape(['resnet20', 'resnet32', 'resnet18', 'resnet-hjw'], {
+    batchNorm: true,
+    init: 'he-normal',
+  }),
   shortcut: z.enum(['pad', 'projection']).optional(),
   dropoutAt: placements(['head'], ['head']),
 });

@@ -151,6 +151,7 @@ export function buildCnn(
 
 interface ResNetPlan {
   stem: number;
+  stemKernel: number;
   widths: readonly number[];
   blocks: readonly number[];
   strides: readonly number[];
@@ -158,10 +159,36 @@ interface ResNetPlan {
 
 const RESNET_PLANS: Record<ResolvedResNetSpec['kind'], ResNetPlan> = {
   // He et al. 2016 §4.2: 6n+2 layers, widths 16/32/64.
-  resnet20: { stem: 16, widths: [16, 32, 64], blocks: [3, 3, 3], strides: [1, 2, 2] },
-  resnet32: { stem: 16, widths: [16, 32, 64], blocks: [5, 5, 5], strides: [1, 2, 2] },
+  resnet20: {
+    stem: 16,
+    stemKernel: 3,
+    widths: [16, 32, 64],
+    blocks: [3, 3, 3],
+    strides: [1, 2, 2],
+  },
+  resnet32: {
+    stem: 16,
+    stemKernel: 3,
+    widths: [16, 32, 64],
+    blocks: [5, 5, 5],
+    strides: [1, 2, 2],
+  },
   // ImageNet ResNet-18 with a 3x3 stride-1 stem and no max pool, the usual 32x32 adaptation.
-  resnet18: { stem: 64, widths: [64, 128, 256, 512], blocks: [2, 2, 2, 2], strides: [1, 2, 2, 2] },
+  resnet18: {
+    stem: 64,
+    stemKernel: 3,
+    widths: [64, 128, 256, 512],
+    blocks: [2, 2, 2, 2],
+    strides: [1, 2, 2, 2],
+  },
+  // The network of the hjw reproduction's batch-norm arm (reference A.4.2, `src/models/models.py`).
+  'resnet-hjw': {
+    stem: 64,
+    stemKernel: 5,
+    widths: [64, 128, 256],
+    blocks: [2, 2, 2],
+    strides: [1, 2, 2],
+  },
 };
 
 function basicBlock(
@@ -219,7 +246,7 @@ export function buildResNet(
     ctx,
     x,
     plan.stem,
-    { kernelSize: 3, padding: 'same', useBias: !spec.batchNorm },
+    { kernelSize: plan.stemKernel, padding: 'same', useBias: !spec.batchNorm },
     'stem_conv',
   );
   if (spec.batchNorm) y = batchNorm(y, 'stem_bn');
