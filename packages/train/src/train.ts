@@ -23,6 +23,7 @@ import { clipGradients } from './clip.js';
 import { EarlyStopping } from './early-stopping.js';
 import { EventHub } from './events.js';
 import { withWeights } from './internal/model-weights.js';
+import { ObjectiveLog } from './internal/objective-log.js';
 import { createOptimizer, type Optimizer } from './optimizers.js';
 import { learningRateAt } from './schedules.js';
 import { disposeBatch, MetricAccumulator } from './train-metrics.js';
@@ -243,10 +244,10 @@ class Run {
     const wantBatchEnd = this.hub.has('onBatchEnd');
     const checkEvery = o.checkNonFiniteEvery ?? 0;
     const metrics = o.trainMetrics?.length ? new MetricAccumulator(o.trainMetrics) : null;
-    // Device-side accumulators: the loss sum, and the first step whose objective was not finite.
+    // On the backend: the running sum of the data loss, and every step's objective until the
+    // next non-finite check reads them back.
     let lossSum: tf.Scalar = tf.scalar(0);
-    let badStep: tf.Scalar = tf.scalar(-1, 'int32');
-    let stepCounter: tf.Scalar = tf.scalar(this.steps, 'int32');
+    const objectives = new ObjectiveLog(this.steps);
     let stepInEpoch = 0;
     try {
       for await (const batch of o.data.epoch(epoch)) {
@@ -254,6 +255,7 @@ class Run {
         let dataLoss: tf.Scalar | null = null;
         let logits: tf.Tensor2D | null = null;
         let objective: tf.Scalar | null = null;
+        let logged = false;
         try {
           if (o.signal?.aborted) return { kind: 'aborted' };
           const lr = learningRateAt(
@@ -271,6 +273,7 @@ class Run {
             const penalty = o.model.regularizationLoss();
             return penalty ? tf.add(reduced, penalty) : reduced;
           }, variables as tf.Variable[]);
+          // Without a penalty the objective and the data loss are one tensor.
           objective = value;
           const gradList = variables.map((v) => grads[v.name] as tf.Tensor);
           const applied = o.gradientClip ? clipGradients(gradList, o.gradientClip) : gradList;
@@ -278,16 +281,11 @@ class Run {
           if (applied !== gradList) tf.dispose(applied);
           tf.dispose(grads);
           const loss = dataLoss as unknown as tf.Scalar;
-          const next = tf.tidy(() => {
-            const firstBad = tf.logicalAnd(tf.less(badStep, 0), tf.logicalNot(tf.isFinite(value)));
-            return {
-              lossSum: tf.add(lossSum, loss) as tf.Scalar,
-              badStep: tf.where(firstBad, stepCounter, badStep) as tf.Scalar,
-              stepCounter: tf.add(stepCounter, tf.scalar(1, 'int32')) as tf.Scalar,
-            };
-          });
-          tf.dispose([lossSum, badStep, stepCounter]);
-          ({ lossSum, badStep, stepCounter } = next);
+          const nextSum = tf.add(lossSum, loss) as tf.Scalar;
+          lossSum.dispose();
+          lossSum = nextSum;
+          objectives.push(value);
+          logged = true;
           if (metrics && logits) {
             metrics.update(logits, w === batch.w ? batch : { ...batch, w });
           }
@@ -302,21 +300,22 @@ class Run {
         } finally {
           if (weights && weights !== batch.w) weights.dispose();
           disposeBatch(batch);
-          (dataLoss as tf.Tensor | null)?.dispose();
           (logits as tf.Tensor | null)?.dispose();
-          objective?.dispose();
+          // The log owns a logged objective; the data loss is freed unless it is that tensor.
+          if (dataLoss !== null && dataLoss !== objective) (dataLoss as tf.Scalar).dispose();
+          if (!logged) objective?.dispose();
         }
         this.steps += 1;
         stepInEpoch += 1;
         if (checkEvery > 0 && stepInEpoch % checkEvery === 0) {
-          const bad = (await badStep.data())[0] as number;
+          const bad = await objectives.firstNonFinite();
           if (bad >= 0) return { kind: 'diverged', step: bad };
         }
       }
       if (stepInEpoch === 0) {
         throw new DataError('the training stream yielded no batches', { field: 'data', epoch });
       }
-      const bad = (await badStep.data())[0] as number;
+      const bad = await objectives.firstNonFinite();
       const sum = (await lossSum.data())[0] as number;
       if (bad >= 0 || !Number.isFinite(sum)) {
         return { kind: 'diverged', step: bad >= 0 ? bad : this.steps - 1 };
@@ -324,7 +323,8 @@ class Run {
       const train = metrics ? await metrics.results('trainMetrics') : {};
       return { kind: 'ok', loss: sum / stepInEpoch, train };
     } finally {
-      tf.dispose([lossSum, badStep, stepCounter]);
+      lossSum.dispose();
+      objectives.dispose();
       metrics?.dispose();
     }
   }
