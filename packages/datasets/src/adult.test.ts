@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DataError, DatasetMissingError } from '@iwlab/core';
 import { describe, expect, it } from 'vitest';
 import { REAL_DATA_DIR, realDataMissing } from './__tests__/data-dir.js';
+import { tempDir } from './__tests__/tmp.js';
 import { loadAdult } from './adult.js';
 import { classCounts } from './dataset.js';
 
@@ -24,7 +24,7 @@ function write(root: string, train: string[], test: string[]): void {
 
 describe('loadAdult', () => {
   it('one-hot encodes categories and standardizes numbers from the training split', async () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'iwlab-adult-'));
+    const root = tempDir('adult');
     write(root, [rowA, rowB], [`${rowB.replace('>50K', '>50K.').replace('Masters', 'Doctorate')}`]);
     const a = await loadAdult({ dataDir: root });
     expect(Array.from(a.train.y)).toEqual([0, 1]);
@@ -44,7 +44,7 @@ describe('loadAdult', () => {
   });
 
   it('names file and line of a bad row or label, and says how to get missing files', async () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'iwlab-adult-bad-'));
+    const root = tempDir('adult-bad');
     write(root, [rowA, '1, 2, 3'], [rowA]);
     await expect(loadAdult({ dataDir: root })).rejects.toThrow(
       /adult\.data\.gz, field line 2: expected 15/,

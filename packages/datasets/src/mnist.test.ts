@@ -1,14 +1,14 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DataError, DatasetMissingError } from '@iwlab/core';
 import { describe, expect, it } from 'vitest';
 import { REAL_DATA_DIR, realDataMissing } from './__tests__/data-dir.js';
+import { tempDir } from './__tests__/tmp.js';
 import { classCounts } from './dataset.js';
 import { loadMnist, parseIdx, readIdxFile } from './mnist.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'iwlab-mnist-'));
+const dir = tempDir('mnist');
 
 function idx(dims: number[], data: number[], type = 0x08): Buffer {
   const header = Buffer.alloc(4 + 4 * dims.length);

@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatasetMissingError } from '@iwlab/core';
 import { describe, expect, it } from 'vitest';
 import { writeCifarFile } from '../__tests__/cifar-fixtures.js';
 import { REAL_DATA_DIR, realDataMissing } from '../__tests__/data-dir.js';
+import { tempDir } from '../__tests__/tmp.js';
 import { classCounts } from '../dataset.js';
 import { loadCatDog, uniformNoiseImages } from './catdog.js';
 
@@ -16,7 +16,7 @@ function nthIndexOf(y: Int32Array, label: number, n: number): number {
 
 describe('loadCatDog', () => {
   it('official source: cats/dogs relabelled 0/1, the other 8 test classes as out-of-domain', () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'iwlab-catdog-'));
+    const root = tempDir('catdog');
     const dir = path.join(root, 'cifar-10-batches-bin');
     mkdirSync(dir);
     for (let b = 1; b <= 5; b++) writeCifarFile(path.join(dir, `data_batch_${b}.bin`), [3, 5, 1]);
@@ -30,7 +30,7 @@ describe('loadCatDog', () => {
   });
 
   it('says how to get the data when it is absent', () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'iwlab-empty-'));
+    const root = tempDir('empty');
     expect(() => loadCatDog({ source: 'official', dataDir: root })).toThrow(DatasetMissingError);
     expect(() => loadCatDog({ source: 'official', dataDir: root })).toThrow(
       /data_batch_1\.bin: file not found.*downloadCifar10/,

@@ -1,24 +1,17 @@
 import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DataError, DatasetMissingError } from '@iwlab/core';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCifarFile } from '../__tests__/cifar-fixtures.js';
+import { tempDir } from '../__tests__/tmp.js';
 import { loadCatDog } from './catdog.js';
 import { CIFAR10_RECORD_FILES, downloadCifar10 } from './download.js';
 
-const work = mkdtempSync(path.join(tmpdir(), 'iwlab-dl-'));
+const work = tempDir('dl');
 let archive: Buffer;
 let md5: string;
 let server: Server;

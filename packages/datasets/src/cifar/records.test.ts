@@ -1,13 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DataError, DatasetMissingError } from '@iwlab/core';
 import { describe, expect, it } from 'vitest';
 import { cifarRecordBytes, expectedPixel, writeCifarFile } from '../__tests__/cifar-fixtures.js';
 import { REAL_DATA_DIR, realDataMissing } from '../__tests__/data-dir.js';
+import { tempDir } from '../__tests__/tmp.js';
 import { CIFAR_RECORD_BYTES, readCifarRecords } from './records.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'iwlab-cifar-'));
+const dir = tempDir('cifar');
 
 describe('readCifarRecords', () => {
   it('reads planes R, G, B into channels-last images, across files, in order', () => {

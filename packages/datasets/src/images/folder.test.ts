@@ -1,13 +1,13 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DataError, DatasetMissingError } from '@iwlab/core';
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../__tests__/tmp.js';
 import { readImageFolder } from './folder.js';
 
-const root = mkdtempSync(path.join(tmpdir(), 'iwlab-folder-'));
+const root = tempDir('folder');
 
 function png(file: string, rgb: number[], width = 2, height = 1): void {
   writeFileSync(

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DataError, DatasetMissingError } from '@iwlab/core';
 import { describe, expect, it } from 'vitest';
 import { REAL_DATA_DIR, realDataMissing } from '../__tests__/data-dir.js';
+import { tempDir } from '../__tests__/tmp.js';
 import { classCounts } from '../dataset.js';
 import { loadSmsSpam, loadSst2, textFeatures } from './corpora.js';
 import { bagOfWords, padSequences, tokenize, Vocabulary } from './vocabulary.js';
@@ -82,7 +82,7 @@ describe('tokenizer and vocabulary', () => {
 });
 
 describe('text corpora', () => {
-  const root = mkdtempSync(path.join(tmpdir(), 'iwlab-text-'));
+  const root = tempDir('text');
 
   it('reads SMS spam lines and reports a bad line by number', () => {
     mkdirSync(path.join(root, 'sms-spam'));
