@@ -169,6 +169,28 @@ describe('fast wasm kernels give the cpu backend stock gradients', () => {
   }
 });
 
+describe('the rest of what the model zoo needs trains on wasm with the cpu gradients', () => {
+  it('batch norm (batch statistics), relu, dropout, dense and softmax cross-entropy', () =>
+    expectSameAsCpu(() => {
+      const r = Rng.fromSeed(31);
+      const x = values(r, [4, 5, 5, 3]);
+      const gamma = values(r, [3]);
+      const beta = values(r, [3]);
+      const w = values(r, [75, 2]);
+      const labels = tf.oneHot(tf.tensor1d([0, 1, 1, 0], 'int32'), 2);
+      const loss = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, k: tf.Tensor) => {
+        const { mean, variance } = tf.moments(a, [0, 1, 2]);
+        const normed = tf.batchNorm(a, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, 1e-3);
+        // A seeded dropout mask is drawn in JS, so both backends drop the same units.
+        const dropped = tf.dropout(tf.relu(normed), 0.3, undefined, 17);
+        const logits = tf.matMul(tf.reshape(dropped, [4, 75]), k as tf.Tensor2D);
+        return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+      };
+      const grads = tf.grads(loss)([x, gamma, beta, w]);
+      return [loss(x, gamma, beta, w), ...grads];
+    }));
+});
+
 describe('fast wasm sum', () => {
   for (const [shape, axis, keepDims] of [
     [[4, 5, 6, 3], [0, 1, 2], false],
