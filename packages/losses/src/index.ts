@@ -30,6 +30,7 @@ export {
   squaredLoss,
   squaredOneHotLoss,
 } from './losses/margin.js';
+export type { PolyType } from './losses/poly.js';
 export { polyLoss, polyTail } from './losses/poly.js';
 export { weightedReduce } from './reduce.js';
 export type { BuiltinLossName, LossParams } from './registry.js';

@@ -41,7 +41,10 @@ describe('registry', () => {
     for (const loss of listLosses()) {
       expect(loss.description).toMatch(/^[^\n]{10,120}$/);
     }
-    expect(listLosses().find((l) => l.name === 'poly')?.defaults).toEqual({ alpha: 1 });
+    expect(listLosses().find((l) => l.name === 'poly')?.defaults).toEqual({
+      alpha: 1,
+      type: 'logit',
+    });
     expect(listLosses().find((l) => l.name === 'vs')?.defaults).toEqual({ gamma: 0.3, tau: 1 });
     expect(new Set(BUILTIN_LOSSES.map((d) => d.name)).size).toBe(BUILTIN_LOSSES.length);
   });

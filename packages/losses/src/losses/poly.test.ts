@@ -1,6 +1,7 @@
 import '../../test/setup-backend.js';
 import { describe, expect, it } from 'vitest';
 import { ref } from '../../test/reference.js';
+import { createLoss } from '../registry.js';
 import { assertLossConforms } from '../testing/index.js';
 import { polyLoss } from './poly.js';
 
@@ -58,5 +59,30 @@ describe('poly', () => {
         { source: 'independent float64', params: { alpha: 2 }, logits: rows, labels, expected },
       ],
     });
+  });
+
+  it('has the official "linear" type: α/(α-1) - v below v = 1, v^-α/(α-1) above', async () => {
+    const alpha = 2;
+    const linear = (v: number) => (v <= 1 ? alpha / (alpha - 1) - v : v ** -alpha / (alpha - 1));
+    const params = { alpha, type: 'linear' };
+    await assertLossConforms(polyLoss, {
+      params,
+      vectors: [
+        {
+          source: 'hand-computed from the reference B.4 formula',
+          params,
+          logits: margins.map((v) => [v]),
+          labels: margins.map(() => 1),
+          expected: margins.map(linear),
+        },
+      ],
+    });
+    expect(linear(-2)).toBe(4);
+  });
+
+  it('rejects the "linear" type with α ≤ 1, naming alpha', () => {
+    expect(() => createLoss('poly', { alpha: 1, type: 'linear' }, { numClasses: 2 })).toThrow(
+      /params\.alpha.*"linear" type needs alpha > 1/,
+    );
   });
 });
