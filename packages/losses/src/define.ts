@@ -50,8 +50,7 @@ export interface LossProperties {
 }
 
 /** Parameter schemas are zod objects whose fields all have defaults. */
-// biome-ignore lint/suspicious/noExplicitAny: zod object shapes are heterogeneous by design
-export type ParamsSchema = z.ZodObject<any>;
+export type ParamsSchema = z.ZodObject<z.core.$ZodLooseShape, z.core.$ZodObjectConfig>;
 
 export interface LossDefinition<S extends ParamsSchema = ParamsSchema, N extends string = string> {
   /** Registry key, e.g. "poly". Lower-case, digits and dashes. */

@@ -114,10 +114,12 @@ class GroupDro implements GroupDroLoss {
       if (key !== this.#lastUpdate) {
         this.#lastUpdate = key;
         const adjusted = tf.add(groupMean, tf.tensor1d(this.#adjustment as number[]));
-        const raised = tf.mul(this.#q, tf.exp(tf.mul(this.#stepSize, adjusted)));
+        // q ⊙ exp(η·a) / Σ, computed as softmax(log q + η·a): the same numbers, but finite when
+        // η·a is in the hundreds (a diverging group) instead of ∞/∞.
+        const logQ = tf.log(tf.maximum(this.#q, 1e-30));
         // The new q is computed from the losses on the tape, but the loss below reads the
         // variable, a leaf: no gradient flows into q.
-        this.#q.assign(tf.div(raised, tf.sum(raised)));
+        this.#q.assign(tf.softmax(tf.add(logQ, tf.mul(this.#stepSize, adjusted))));
       }
       const perGroupFactor = tf.div(tf.mul(this.#q, losses.shape[0]), divisor);
       const factor = tf.sum(tf.mul(membership, perGroupFactor), 1);
