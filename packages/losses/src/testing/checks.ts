@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { weightedReduce } from '../reduce.js';
 import { extremeLogits } from './fixtures.js';
-import { contextFor, type Runner } from './runner.js';
+import { contextFor, makeRunner, type Runner } from './runner.js';
 
 export const close = (a: number, b: number, tol: number) =>
   Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
@@ -60,7 +60,12 @@ export const noLeaks: Check = async (r) => {
     : `${after - before} tensors left allocated by one call (wrap the body in tf.tidy)`;
 };
 
-export const finiteAtExtremes: Check = async (r, o) => {
+export const finiteAtExtremes: Check = async (base, o) => {
+  // A step of its own, so that a stateful loss (Group DRO's q) also updates on extreme values.
+  const r = makeRunner(base.loss, {
+    ...base.fixture,
+    context: { ...base.fixture.context, step: base.fixture.context.step + 1 },
+  });
   const limit = o.finiteLimit;
   const z = extremeLogits(r.fixture.width, r.fixture.labels, limit);
   const values = await r.values(z);
