@@ -177,6 +177,9 @@ describe('CIFAR ResNets', () => {
     expect(shapes(m)).toMatchObject({
       stem_relu: [null, 32, 32, 16],
       stage1_block3_relu2: [null, 32, 32, 16],
+      // PyTorch-style symmetric padding, then a 'valid' stride-2 conv.
+      stage2_block1_pad: [null, 34, 34, 16],
+      stage2_block1_conv1: [null, 16, 16, 32],
       stage2_block1_shortcut: [null, 16, 16, 32],
       stage2_block3_relu2: [null, 16, 16, 32],
       stage3_block3_relu2: [null, 8, 8, 64],

@@ -55,7 +55,7 @@ const cases: [string, ZooSpec, number][] = [
     { kind: 'small-cnn', inputShape: [8, 8, 3], numClasses: 2, seed: 1, batchNorm: true },
     4,
   ],
-  ['resnet20 (BN)', { kind: 'resnet20', inputShape: [4, 4, 3], numClasses: 2, seed: 1 }, 4],
+  ['resnet20 (BN)', { kind: 'resnet20', inputShape: [8, 8, 3], numClasses: 2, seed: 1 }, 4],
   [
     'resnet20 (no BN)',
     { kind: 'resnet20', inputShape: [4, 4, 3], numClasses: 2, seed: 1, batchNorm: false },
@@ -94,4 +94,28 @@ describe('one SGD step', () => {
     tf.dispose([x, y, before, after]);
     opt.dispose();
   });
+});
+
+describe('memory', () => {
+  it.each(cases.filter(([name]) => !name.startsWith('bl-cnn')))(
+    '%s: a training step, the penalty and inference leave no tensor behind',
+    (_name, spec, size) => {
+      const m = createModel(spec);
+      built.push(m);
+      const { x, y } = batchFor(spec, size);
+      const opt = tf.train.sgd(1e-3);
+      const step = () => {
+        opt.minimize(() => loss(m, x, y), false, [...m.trainableVariables]);
+        m.apply(x, false).dispose();
+        tf.dispose(m.regularizationLoss() ?? []);
+      };
+      step(); // the first step may allocate lasting state
+      const before = tf.memory().numTensors;
+      step();
+      step();
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([x, y]);
+      opt.dispose();
+    },
+  );
 });

@@ -200,11 +200,25 @@ function basicBlock(
   name: string,
 ): Sym {
   const bn = spec.batchNorm;
+  // A strided 'same' conv in tfjs pads only bottom/right, which centres its windows one pixel
+  // off PyTorch's (and off the x[::2] the shortcut keeps); explicit symmetric padding matches.
+  const padded =
+    stride === 1
+      ? x
+      : (tfl.layers
+          .zeroPadding2d({
+            padding: [
+              [1, 1],
+              [1, 1],
+            ],
+            name: `${name}_pad`,
+          })
+          .apply(x) as Sym);
   let h = conv(
     ctx,
-    x,
+    padded,
     width,
-    { kernelSize: 3, strides: stride, padding: 'same', useBias: !bn },
+    { kernelSize: 3, strides: stride, padding: stride === 1 ? 'same' : 'valid', useBias: !bn },
     `${name}_conv1`,
   );
   if (bn) h = batchNorm(h, `${name}_bn1`);
