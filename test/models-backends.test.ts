@@ -22,7 +22,7 @@ const SPECS: readonly [string, ZooSpec, number][] = [
     1,
   ],
   ['small-cnn', { kind: 'small-cnn', inputShape: [8, 8, 3], numClasses: 2, seed: 4 }, 2],
-  ['resnet20 (BN)', { kind: 'resnet20', inputShape: [4, 4, 3], numClasses: 2, seed: 5 }, 4],
+  ['resnet20 (BN)', { kind: 'resnet20', inputShape: [8, 8, 3], numClasses: 2, seed: 5 }, 4],
   [
     'resnet20 (no BN)',
     { kind: 'resnet20', inputShape: [4, 4, 3], numClasses: 2, seed: 5, batchNorm: false },
@@ -30,10 +30,20 @@ const SPECS: readonly [string, ZooSpec, number][] = [
   ],
   // Without BN: at the 1x1 resolution a 4x4 input reaches, batch norm over 2 values is so
   // ill-conditioned that float rounding alone moves cpu and wasm apart (~0.07; inference agrees
-  // to 1e-5), and a larger input costs the cpu reference ~45 s. ResNet-20 covers BN.
+  // to 1e-5), and a larger ResNet-18 input costs the cpu reference ~45 s. ResNet-20 covers BN.
   [
     'resnet18 (no BN)',
     { kind: 'resnet18', inputShape: [4, 4, 3], numClasses: 2, seed: 6, batchNorm: false },
+    2,
+  ],
+  [
+    'resnet32 (no BN)',
+    { kind: 'resnet32', inputShape: [4, 4, 3], numClasses: 2, seed: 8, batchNorm: false },
+    2,
+  ],
+  [
+    'resnet-hjw (no BN)',
+    { kind: 'resnet-hjw', inputShape: [4, 4, 3], numClasses: 2, seed: 9, batchNorm: false },
     2,
   ],
   [

@@ -65,7 +65,7 @@ export function describeModel(spec: ResolvedZooSpec, network: tfl.LayersModel): 
     regularizedParams,
     regularization: {
       l2Penalty: spec.l2,
-      l2PenaltyCovers: 'dense and conv kernels (not biases, batch-norm parameters or embeddings)',
+      l2PenaltyCovers: 'dense and conv kernels; not biases, batch-norm parameters or embeddings',
       weightDecay: 'not a model setting: optimizer weight decay is configured in the trainer',
       dropoutRate: spec.dropout,
       dropoutAt: spec.dropout > 0 ? dropoutAt : [],
