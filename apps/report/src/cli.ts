@@ -2,15 +2,21 @@
 // The `iwlab` command. Parsing is commander's; each command's work lives in its own module.
 import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { formatPlan, reproducePlan } from './plan.js';
+import { doctor, reportCommand, reproduce } from './commands.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
+function count(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) {
+      throw new InvalidArgumentError(`expected an integer >= ${min}`);
+    }
+    return n;
+  };
 }
+
+const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 const program = new Command()
   .name('iwlab')
@@ -19,18 +25,44 @@ const program = new Command()
 
 program
   .command('reproduce')
-  .description('Reproduce Byrd & Lipton (ICML 2019) on the embedded default plan')
-  .addOption(
-    new Option('--preset <preset>', 'problem size').choices(['small', 'full']).default('small'),
+  .description(
+    'Reproduce Byrd & Lipton (ICML 2019): train the embedded plan, store every run, write the report',
   )
-  .option('--seeds <n>', 'seeds per cell', positiveInt, 3)
-  .action((opts: { preset: 'small' | 'full'; seeds: number }) => {
-    const plan = reproducePlan(opts);
-    process.stdout.write(`iwlab reproduce (${opts.preset}): the plan\n${formatPlan(plan)}\n`);
-    process.stdout.write(
-      '\nThe training and report stages are not implemented yet in this version: this command only prints the plan.\n',
-    );
-  });
+  .addOption(
+    new Option(
+      '--preset <preset>',
+      "problem size: 'small' (laptop CPU, shortened), 'full' (paper scale, GPU), 'tiny' (2-D smoke test)",
+    )
+      .choices(['tiny', 'small', 'full'])
+      .default('small'),
+  )
+  .option('--seeds <n>', 'seeds per cell', count(1), 1)
+  .option('--jobs <n>', 'parallel trial processes (0: run in this process)', count(0))
+  .option('--db <path>', 'run store (SQLite)', 'iwlab-runs/runs.sqlite')
+  .option('--out <path>', 'report file (HTML)', 'iwlab-runs/report.html')
+  .addOption(
+    new Option('--backend <name>', "tfjs backend for every run (default: each spec's own)").choices(
+      BACKENDS,
+    ),
+  )
+  .option(
+    '--data-dir <path>',
+    'where the real data sets are (default: IWLAB_DATA_DIR, else ../shared/data)',
+  )
+  .action(reproduce);
+
+program
+  .command('report')
+  .description('Write the HTML report from a run store')
+  .option('--db <path>', 'run store (SQLite)', 'iwlab-runs/runs.sqlite')
+  .option('--out <path>', 'report file (HTML)', 'iwlab-runs/report.html')
+  .action(reportCommand);
+
+program
+  .command('doctor')
+  .description('Show which TensorFlow.js backend iwlab would use here, and why')
+  .addOption(new Option('--backend <name>', 'backend to try').choices(BACKENDS))
+  .action(doctor);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`iwlab: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,1 +1,48 @@
-export {};
+export {
+  type Arm,
+  armOf,
+  type Cell,
+  type CellEffect,
+  type Claim,
+  type ClaimEvidence,
+  type ClaimThresholds,
+  cellEffect,
+  DEFAULT_CLAIM_THRESHOLDS,
+  evaluateClaims,
+  experimentOf,
+  groupCells,
+  loadRunSeries,
+  primaryStatistic,
+  type RunSeries,
+  type Verdict,
+  weightRatio,
+} from './claims.js';
+export { expandGrid, type GridAxis, type GridPoint, mergeDeep, setPath } from './grid.js';
+export { type RunOptions, type RunOutcome, runExperiment } from './runner.js';
+export {
+  type CifarDataSpec,
+  canonicalJson,
+  type DataSpec,
+  dataShape,
+  type ExperimentSpec,
+  type ExperimentSpecInput,
+  experimentSpecSchema,
+  type LrSpecInput,
+  resolveSpec,
+  runId,
+  type SyntheticDataSpec,
+} from './spec.js';
+export {
+  type BeginResult,
+  type EpochRow,
+  FINISHED_STATUSES,
+  type RunEnvironment,
+  RunStore,
+  type StoredRun,
+} from './store.js';
+export {
+  runSweep,
+  type SweepEvent,
+  type SweepOptions,
+  type SweepResult,
+} from './sweep.js';

@@ -1,0 +1,292 @@
+// Static SVG charts: Vega-Lite specs compiled and rendered headless in Node (no browser, no
+// canvas), so the report carries its plots inline and opens offline.
+import type { CellEffect, RunSeries } from '@iwlab/experiments';
+import { weightRatio } from '@iwlab/experiments';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** "16:1" for 16, "1:16" for 1/16: the dog:cat (class 1 : class 0) weight ratio. */
+export function ratioLabel(r: number): string {
+  const fmt = (v: number) => String(Number(v.toPrecision(4)));
+  return r >= 1 ? `${fmt(r)}:1` : `1:${fmt(1 / r)}`;
+}
+
+const weightColor = (ratios: readonly number[]) => ({
+  field: 'weight',
+  type: 'ordinal' as const,
+  title: 'weight (class 1 : class 0)',
+  sort: [...ratios].sort((a, b) => a - b).map(ratioLabel),
+  scale: { scheme: 'redblue', reverse: true },
+});
+
+interface SeriesRow {
+  panel: string;
+  split: string;
+  weight: string;
+  epoch: number;
+  mean: number;
+  lo: number;
+  hi: number;
+}
+
+/** Mean and ± one standard deviation over seeds, per weight and evaluation. */
+function bands(effect: CellEffect, split: string, key: string, panel: string): SeriesRow[] {
+  const rows: SeriesRow[] = [];
+  const byWeight = new Map<number, RunSeries[]>();
+  for (const run of effect.cell.runs) {
+    const w = weightRatio(run.spec);
+    byWeight.set(w, [...(byWeight.get(w) ?? []), run]);
+  }
+  for (const [w, runs] of byWeight) {
+    effect.epochs.forEach((epoch, i) => {
+      const values = runs
+        .map((r) => r.series[split]?.[key]?.[i])
+        .filter((v): v is number => v !== undefined && Number.isFinite(v));
+      if (values.length === 0) return;
+      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+      const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
+      rows.push({ panel, split, weight: ratioLabel(w), epoch, mean, lo: mean - sd, hi: mean + sd });
+    });
+  }
+  return rows;
+}
+
+export interface CurveOptions {
+  readonly title: string;
+  readonly splits: readonly string[];
+  readonly key: string;
+  readonly yTitle: string;
+  readonly logEpochs?: boolean;
+  readonly yDomain?: readonly [number, number];
+}
+
+/** One line per weight (mean ± sd band over seeds) per epoch; columns = cells, rows = splits. */
+export async function curvesChart(
+  effects: readonly CellEffect[],
+  options: CurveOptions,
+): Promise<string> {
+  const rows = effects.flatMap((e) =>
+    options.splits.flatMap((split) =>
+      bands(
+        e,
+        split,
+        split === 'train' || !options.key.startsWith('fractionPredicted')
+          ? options.key
+          : e.cell.statistic,
+        `${e.cell.model} · ${e.cell.arm}`,
+      ),
+    ),
+  );
+  const ratios = [...new Set(effects.flatMap((e) => e.weights))];
+  const x = {
+    field: 'epoch',
+    type: 'quantitative' as const,
+    title: 'epoch',
+    ...(options.logEpochs ? { scale: { type: 'log' as const } } : {}),
+  };
+  const y = {
+    type: 'quantitative' as const,
+    title: options.yTitle,
+    ...(options.yDomain ? { scale: { domain: [...options.yDomain] } } : {}),
+  };
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: options.title,
+    data: { values: rows },
+    facet: {
+      column: { field: 'panel', type: 'nominal', title: null },
+      ...(options.splits.length > 1
+        ? { row: { field: 'split', type: 'nominal', title: null, sort: [...options.splits] } }
+        : {}),
+    },
+    spec: {
+      width: 190,
+      height: 140,
+      layer: [
+        {
+          mark: { type: 'errorband', opacity: 0.25 },
+          encoding: {
+            x,
+            y: { ...y, field: 'lo' },
+            y2: { field: 'hi' },
+            color: weightColor(ratios),
+          },
+        },
+        {
+          mark: { type: 'line', strokeWidth: 1.5 },
+          encoding: { x, y: { ...y, field: 'mean' }, color: weightColor(ratios) },
+        },
+      ],
+    },
+    resolve: { scale: { y: 'shared' } },
+  } as unknown as TopLevelSpec;
+  return renderSvg(spec);
+}
+
+export interface BoundarySnapshot {
+  readonly panel: string;
+  readonly weight: number;
+  readonly epoch: number;
+  readonly xs: readonly number[];
+  readonly ys: readonly number[];
+  /** p(class 1), row-major over ys then xs. */
+  readonly p1: readonly number[];
+}
+
+/** Where p(class 1) crosses 0.5 along the grid's rows and columns (linear interpolation). */
+export function boundaryPoints(s: BoundarySnapshot): { x: number; y: number }[] {
+  const nx = s.xs.length;
+  const out: { x: number; y: number }[] = [];
+  const at = (i: number, j: number) => (s.p1[j * nx + i] as number) - 0.5;
+  for (let j = 0; j < s.ys.length; j++) {
+    for (let i = 0; i + 1 < nx; i++) {
+      const a = at(i, j);
+      const b = at(i + 1, j);
+      if (a === 0 || a * b < 0) {
+        const t = a / (a - b);
+        out.push({
+          x: (s.xs[i] as number) + t * ((s.xs[i + 1] as number) - (s.xs[i] as number)),
+          y: s.ys[j] as number,
+        });
+      }
+    }
+  }
+  for (let i = 0; i < nx; i++) {
+    for (let j = 0; j + 1 < s.ys.length; j++) {
+      const a = at(i, j);
+      const b = at(i, j + 1);
+      if (a * b < 0) {
+        const t = a / (a - b);
+        out.push({
+          x: s.xs[i] as number,
+          y: (s.ys[j] as number) + t * ((s.ys[j + 1] as number) - (s.ys[j] as number)),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Decision boundaries (p = 0.5) per weight over the test points; rows = cells, columns = epochs. */
+export async function boundaryChart(
+  snapshots: readonly BoundarySnapshot[],
+  points: readonly { x: number; y: number; label: number }[],
+): Promise<string> {
+  const ratios = [...new Set(snapshots.map((s) => s.weight))];
+  const panels = [...new Set(snapshots.map((s) => s.panel))];
+  const epochs = [...new Set(snapshots.map((s) => s.epoch))].sort((a, b) => a - b);
+  const rows: Record<string, unknown>[] = [];
+  for (const panel of panels) {
+    for (const epoch of epochs) {
+      for (const p of points)
+        rows.push({
+          layer: 'data',
+          panel,
+          epoch,
+          x: p.x,
+          y: p.y,
+          class: p.label === 1 ? 'positive' : 'negative',
+        });
+    }
+  }
+  for (const s of snapshots) {
+    for (const p of boundaryPoints(s)) {
+      rows.push({
+        layer: 'boundary',
+        panel: s.panel,
+        epoch: s.epoch,
+        weight: ratioLabel(s.weight),
+        ...p,
+      });
+    }
+  }
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: 'Decision boundaries (p = 0.5) by epoch; grey/black: balanced test points',
+    data: { values: rows },
+    facet: {
+      row: { field: 'panel', type: 'nominal', title: null },
+      column: { field: 'epoch', type: 'ordinal', title: 'after epoch', sort: epochs },
+    },
+    spec: {
+      width: 150,
+      height: 150,
+      layer: [
+        {
+          transform: [{ filter: "datum.layer === 'data'" }],
+          mark: { type: 'point', size: 6, filled: true, opacity: 0.35 },
+          encoding: {
+            x: { field: 'x', type: 'quantitative', title: null },
+            y: { field: 'y', type: 'quantitative', title: null },
+            shape: { field: 'class', type: 'nominal', title: 'test class' },
+            color: { value: '#555' },
+          },
+        },
+        {
+          transform: [{ filter: "datum.layer === 'boundary'" }],
+          mark: { type: 'point', size: 4, filled: true },
+          encoding: {
+            x: { field: 'x', type: 'quantitative' },
+            y: { field: 'y', type: 'quantitative' },
+            color: weightColor(ratios),
+          },
+        },
+      ],
+    },
+  } as unknown as TopLevelSpec;
+  return renderSvg(spec);
+}
+
+/** Final fraction predicted as class 1 against the weight ratio, one line per split. */
+export async function finalFractionChart(
+  effect: CellEffect,
+  splits: readonly string[],
+): Promise<string> {
+  const rows = splits.flatMap((split) =>
+    effect.cell.runs.flatMap((run) => {
+      const values = run.series[split]?.[effect.cell.statistic];
+      const last = values?.[effect.epochs.length - 1];
+      return last === undefined ? [] : [{ split, ratio: weightRatio(run.spec), value: last }];
+    }),
+  );
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `${effect.cell.label}: final fraction predicted as class 1 vs weight (mean ± sd over seeds)`,
+    data: { values: rows },
+    width: 320,
+    height: 180,
+    layer: [
+      {
+        mark: { type: 'errorbar', extent: 'stdev' },
+        encoding: {
+          x: {
+            field: 'ratio',
+            type: 'quantitative',
+            scale: { type: 'log', base: 2 },
+            title: 'weight ratio w1/w0',
+          },
+          y: { field: 'value', type: 'quantitative', title: 'fraction predicted class 1' },
+          color: { field: 'split', type: 'nominal' },
+        },
+      },
+      {
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'ratio', type: 'quantitative', scale: { type: 'log', base: 2 } },
+          y: { aggregate: 'mean', field: 'value', type: 'quantitative', scale: { domain: [0, 1] } },
+          color: { field: 'split', type: 'nominal' },
+        },
+      },
+    ],
+  } as unknown as TopLevelSpec;
+  return renderSvg(spec);
+}

@@ -1,0 +1,152 @@
+// What each `iwlab` command does. Progress goes to stderr-free plain lines on stdout, one per
+// finished run, so it reads the same in a terminal and in a CI log.
+import { existsSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initBackend } from '@iwlab/backend';
+import type { BackendChoice } from '@iwlab/core';
+import {
+  armOf,
+  experimentOf,
+  RunStore,
+  runSweep,
+  type SweepEvent,
+  weightRatio,
+} from '@iwlab/experiments';
+import { ratioLabel } from './charts.js';
+import { formatPlan, type PresetName, reproducePlan } from './presets.js';
+import { buildReport } from './report.js';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/** IWLAB_DATA_DIR, else a `shared/data` beside the checkout (cwd's or this app's), else none. */
+export function findDataDir(explicit?: string): string | undefined {
+  if (explicit !== undefined) return resolve(explicit);
+  const env = process.env.IWLAB_DATA_DIR?.trim();
+  if (env) return resolve(env);
+  const candidates = [
+    resolve('../shared/data'),
+    fileURLToPath(new URL('../../../../shared/data', import.meta.url)),
+  ];
+  return candidates.find((dir) => existsSync(dir));
+}
+
+export function hasCifar(dataDir: string | undefined): boolean {
+  return dataDir !== undefined && existsSync(join(dataDir, 'cifar10-catdog', 'train_catdog.bin'));
+}
+
+/** Writes next to the target, then renames: a crash never leaves half a report. */
+async function writeAtomically(file: string, text: string): Promise<void> {
+  await mkdir(dirname(resolve(file)), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
+export interface ReproduceOptions {
+  readonly preset: PresetName;
+  readonly seeds: number;
+  readonly jobs?: number;
+  readonly db: string;
+  readonly out: string;
+  readonly backend?: BackendChoice;
+  readonly dataDir?: string;
+}
+
+export async function reproduce(options: ReproduceOptions): Promise<void> {
+  const plan = reproducePlan(options.preset, options.seeds);
+  const dataDir = findDataDir(options.dataDir);
+  const notes = [`Preset '${plan.preset}', ${options.seeds} seed(s) per cell.`, ...plan.shortened];
+  out(`iwlab reproduce (${plan.preset})\n${formatPlan(plan)}`);
+  for (const line of plan.shortened) out(`  note: ${line}`);
+  const parts = plan.parts.filter((part) => {
+    if (!part.needsCifar || hasCifar(dataDir)) return true;
+    const message = `${part.name} skipped: CIFAR-10 cat/dog data not found (looked for cifar10-catdog/train_catdog.bin under ${dataDir ?? 'IWLAB_DATA_DIR or ../shared/data'}; set IWLAB_DATA_DIR or --data-dir).`;
+    out(`  ${message}`);
+    notes.push(message);
+    return false;
+  });
+  const points = parts.flatMap((p) => p.points);
+  const controller = new AbortController();
+  const onSigint = () => {
+    out(
+      '\ninterrupted: finishing nothing new; unfinished runs resume from their checkpoints next time',
+    );
+    controller.abort();
+  };
+  process.once('SIGINT', onSigint);
+  const db = resolve(options.db);
+  let done = 0;
+  let total = 0;
+  const describeRun = new Map(
+    points.map((p) => [
+      p.id,
+      `${experimentOf(p.spec)} · ${p.spec.model.kind} · ${armOf(p.spec)} · w ${ratioLabel(weightRatio(p.spec))} · seed ${p.spec.seed}`,
+    ]),
+  );
+  const onEvent = (event: SweepEvent) => {
+    if (event.kind === 'plan') {
+      total = event.toRun;
+      out(
+        `store ${db}: ${event.finished} of ${event.total} runs already finished, ${event.toRun} to run`,
+      );
+    } else if (event.kind === 'end') {
+      done++;
+      const o = event.outcome;
+      const extra = o.error ? `: ${o.error}` : o.resumed ? ' (resumed)' : '';
+      out(
+        `[${done}/${total}] ${o.status.padEnd(8)} ${describeRun.get(o.id) ?? o.id}  ${event.seconds.toFixed(1)} s${extra}`,
+      );
+    }
+  };
+  const started = performance.now();
+  const result = await runSweep(points, {
+    db,
+    checkpointDir: join(dirname(db), 'checkpoints'),
+    ...(dataDir === undefined ? {} : { dataDir }),
+    ...(options.backend === undefined ? {} : { backend: options.backend }),
+    ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+    signal: controller.signal,
+    onEvent,
+  }).finally(() => process.off('SIGINT', onSigint));
+  const minutes = (performance.now() - started) / 60_000;
+  out(`sweep finished in ${minutes.toFixed(1)} min`);
+  await writeReport(db, options.out, notes);
+  const failed = result.outcomes.filter((o) => o.status === 'failed' || o.status === 'aborted');
+  if (failed.length > 0) {
+    out(
+      `${failed.length} run(s) failed or were interrupted; run the same command again to resume them`,
+    );
+    process.exitCode = 1;
+  }
+}
+
+async function writeReport(db: string, file: string, notes: readonly string[]): Promise<void> {
+  const store = new RunStore(db);
+  try {
+    const report = await buildReport(store, { notes });
+    await writeAtomically(file, report.html);
+    out(`report: ${resolve(file)}`);
+    for (const claim of report.claims) out(`  ${claim.verdict.padEnd(15)} ${claim.statement}`);
+  } finally {
+    store.close();
+  }
+}
+
+export async function reportCommand(options: { db: string; out: string }): Promise<void> {
+  if (!existsSync(options.db)) throw new Error(`no run store at ${options.db}`);
+  await writeReport(resolve(options.db), options.out, []);
+}
+
+export async function doctor(options: { backend?: BackendChoice }): Promise<void> {
+  const info = await initBackend(options.backend);
+  out(`backend: ${info.name} (requested ${info.requested})`);
+  out(`reason:  ${info.reason}`);
+  for (const t of info.tried) out(`tried:   ${t.name}: ${t.error}`);
+  for (const [k, v] of Object.entries(info.details ?? {})) out(`detail:  ${k} = ${String(v)}`);
+  const dataDir = findDataDir();
+  out(
+    `data:    ${dataDir ?? 'not found (set IWLAB_DATA_DIR)'}; CIFAR-10 cat/dog ${hasCifar(dataDir) ? 'present' : 'absent'}`,
+  );
+}

@@ -1,0 +1,210 @@
+// The report: one self-contained HTML file (inline CSS and SVG, no script, no network) built
+// from a run store: the claims table with the numbers behind each verdict, then the curves and
+// decision boundaries, then the provenance of every run.
+import {
+  type CellEffect,
+  type Claim,
+  cellEffect,
+  DEFAULT_CLAIM_THRESHOLDS,
+  evaluateClaims,
+  groupCells,
+  loadRunSeries,
+  type RunStore,
+  weightRatio,
+} from '@iwlab/experiments';
+import { type BoundarySnapshot, boundaryChart, curvesChart, finalFractionChart } from './charts.js';
+
+export interface ReportOptions {
+  readonly title?: string;
+  /** Lines shown at the top: how the runs depart from the paper, parts skipped, etc. */
+  readonly notes?: readonly string[];
+  readonly generatedAt?: Date;
+}
+
+export interface Report {
+  readonly html: string;
+  readonly claims: readonly Claim[];
+  readonly effects: readonly CellEffect[];
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
+
+const VERDICT_CLASS: Record<string, string> = {
+  reproduced: 'ok',
+  'not reproduced': 'no',
+  inconclusive: 'maybe',
+};
+
+function claimsTable(claims: readonly Claim[]): string {
+  const rows = claims
+    .map((c) => {
+      const evidence =
+        c.evidence.length === 0
+          ? '<em>no runs test this claim</em>'
+          : `<ul>${c.evidence
+              .map(
+                (e) =>
+                  `<li><b>${escapeHtml(e.cell)}</b>: ${escapeHtml(e.verdict)}. ${escapeHtml(e.numbers)}</li>`,
+              )
+              .join('')}</ul>`;
+      return `<tr><td>${escapeHtml(c.statement)}<div class="src">${escapeHtml(c.source)}</div></td>
+<td class="verdict ${VERDICT_CLASS[c.verdict]}">${escapeHtml(c.verdict)}</td>
+<td>${evidence}<div class="rule">Rule: ${escapeHtml(c.rule)}</div></td></tr>`;
+    })
+    .join('\n');
+  return `<table id="claims" class="claims"><thead><tr><th>claim</th><th>verdict</th><th>evidence</th></tr></thead><tbody>
+${rows}
+</tbody></table>`;
+}
+
+function runsTable(store: RunStore): string {
+  const runs = store.listRuns();
+  const rows = runs
+    .map((r) => {
+      const s = r.spec;
+      return `<tr><td><code>${r.id}</code></td><td>${escapeHtml(s.data.kind === 'synthetic' ? `2-D ${s.data.generator}` : 'CIFAR cat/dog')}</td>
+<td>${escapeHtml(s.model.kind)}</td><td>${s.model.l2}</td><td>${s.model.dropout}</td><td>${s.model.batchNorm}</td>
+<td>${weightRatio(s)}</td><td>${s.seed}</td><td>${r.status}</td><td>${r.epochsCompleted}/${s.epochs}</td>
+<td>${r.seconds === null ? '' : r.seconds.toFixed(1)}</td><td>${escapeHtml(r.backend?.name ?? '')}</td><td>${r.attempts}</td>
+<td>${escapeHtml(r.error ?? '')}</td></tr>`;
+    })
+    .join('\n');
+  const commits = [...new Set(runs.map((r) => r.gitCommit ?? 'unknown'))];
+  const versions = runs.find((r) => r.versions !== null)?.versions ?? {};
+  return `<p>${runs.length} runs. Git commit(s): ${commits.map((c) => `<code>${escapeHtml(c)}</code>`).join(', ')}.
+Versions: ${Object.entries(versions)
+    .map(([k, v]) => `${escapeHtml(k)} ${escapeHtml(v)}`)
+    .join(', ')}.</p>
+<table class="runs"><thead><tr><th>id</th><th>data</th><th>model</th><th>L2</th><th>dropout</th><th>BN</th><th>w1/w0</th><th>seed</th><th>status</th><th>epochs</th><th>seconds</th><th>backend</th><th>attempts</th><th>error</th></tr></thead><tbody>
+${rows}
+</tbody></table>`;
+}
+
+async function boundaries(store: RunStore, effects: readonly CellEffect[]): Promise<string> {
+  const twoD = effects.filter((e) => e.cell.runs[0]?.spec.data.kind === 'synthetic');
+  const snapshots: BoundarySnapshot[] = [];
+  let points: { x: number; y: number; label: number }[] = [];
+  for (const effect of twoD) {
+    const seed = Math.min(...effect.cell.runs.map((r) => r.spec.seed));
+    for (const run of effect.cell.runs.filter((r) => r.spec.seed === seed)) {
+      for (const a of store.artifacts(run.id, 'boundary')) {
+        const v = a.value as { xs: number[]; ys: number[]; p1: number[] };
+        snapshots.push({
+          panel: `${effect.cell.model} · ${effect.cell.arm}`,
+          weight: weightRatio(run.spec),
+          epoch: a.epoch + 1,
+          ...v,
+        });
+      }
+      if (points.length === 0) {
+        const p = store.artifacts(run.id, 'points')[0]?.value as
+          | { x: number[]; y: number[] }
+          | undefined;
+        if (p !== undefined) {
+          points = p.y.map((label, i) => ({
+            x: p.x[2 * i] as number,
+            y: p.x[2 * i + 1] as number,
+            label,
+          }));
+        }
+      }
+    }
+  }
+  if (snapshots.length === 0) return '';
+  // Enough test points to show the classes without drowning the boundaries.
+  const shown = points.filter((_, i) => i % Math.max(1, Math.ceil(points.length / 200)) === 0);
+  return `<h3>Decision boundaries (seed ${Math.min(...twoD.flatMap((e) => e.cell.runs.map((r) => r.spec.seed)))})</h3>
+<figure class="boundaries">${await boundaryChart(snapshots, shown)}</figure>`;
+}
+
+async function experimentSection(
+  store: RunStore,
+  name: string,
+  effects: readonly CellEffect[],
+): Promise<string> {
+  if (effects.length === 0) return '';
+  const first = effects[0] as CellEffect;
+  const synthetic = first.cell.runs[0]?.spec.data.kind === 'synthetic';
+  const splits = synthetic ? ['test'] : ['in-domain', 'out-of-domain', 'noise'];
+  const present = splits.filter((s) =>
+    effects.some((e) => e.cell.runs.some((r) => r.series[s] !== undefined)),
+  );
+  const cls = synthetic ? 'positive' : 'dog';
+  const parts = [
+    `<h2>${escapeHtml(name)}</h2>`,
+    `<figure>${await curvesChart(effects, {
+      title: `Fraction predicted ${cls} per epoch, by weight (mean ± sd over seeds)`,
+      splits: present,
+      key: 'fractionPredicted',
+      yTitle: `fraction predicted ${cls}`,
+      logEpochs: synthetic,
+      yDomain: [0, 1],
+    })}</figure>`,
+    `<table class="effects"><thead><tr><th>cell</th><th>weights</th><th>seeds</th><th>early effect E (epoch)</th><th>late effect S_end</th><th>fraction left L</th></tr></thead><tbody>${effects
+      .map(
+        (e) =>
+          `<tr><td>${escapeHtml(e.cell.label)}</td><td>${e.weights.map((w) => Number(w.toPrecision(4))).join(', ')}</td><td>${e.seeds}</td><td>${e.early.toFixed(3)} (${e.earlyEpoch})</td><td>${e.late.toFixed(3)}</td><td>${e.fractionLeft === null ? 'n/a' : e.fractionLeft.toFixed(3)}</td></tr>`,
+      )
+      .join('')}</tbody></table>`,
+  ];
+  if (synthetic) parts.push(await boundaries(store, effects));
+  else {
+    for (const e of effects) parts.push(`<figure>${await finalFractionChart(e, present)}</figure>`);
+  }
+  parts.push(
+    `<figure>${await curvesChart(effects, { title: 'Training loss (weighted, reduced) per epoch', splits: ['train'], key: 'loss', yTitle: 'train loss', logEpochs: synthetic })}</figure>`,
+    `<figure>${await curvesChart(effects, { title: `Accuracy on ${present[0] ?? 'test'} per epoch`, splits: [present[0] ?? 'test'], key: 'accuracy', yTitle: 'accuracy', logEpochs: synthetic, yDomain: [0, 1] })}</figure>`,
+  );
+  return parts.join('\n');
+}
+
+const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1400px;padding:0 1em;color:#222}
+h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ccc}table{border-collapse:collapse;margin:1em 0}
+td,th{border:1px solid #ddd;padding:4px 8px;vertical-align:top;text-align:left}th{background:#f4f4f4}
+.verdict{font-weight:bold;white-space:nowrap}.ok{background:#e3f6e3}.no{background:#fbe3e3}.maybe{background:#fff6d6}
+.src,.rule{color:#666;font-size:0.9em}.runs{font-size:0.85em}figure{margin:1em 0;overflow-x:auto}
+.notes{background:#f7f7fb;border-left:4px solid #88a;padding:0.5em 1em}`;
+
+/** Builds the report from every run in the store. */
+export async function buildReport(store: RunStore, options: ReportOptions = {}): Promise<Report> {
+  const cells = groupCells(loadRunSeries(store));
+  const effects = cells
+    .map(cellEffect)
+    .filter((e): e is CellEffect => e !== null)
+    .sort((a, b) => a.cell.label.localeCompare(b.cell.label));
+  const claims = evaluateClaims(effects);
+  const byExperiment = new Map<string, CellEffect[]>();
+  for (const e of effects)
+    byExperiment.set(e.cell.experiment, [...(byExperiment.get(e.cell.experiment) ?? []), e]);
+  const sections: string[] = [];
+  for (const [name, list] of byExperiment)
+    sections.push(await experimentSection(store, name, list));
+  const t = DEFAULT_CLAIM_THRESHOLDS;
+  const title =
+    options.title ?? 'iwlab: the effect of importance weighting (Byrd & Lipton, ICML 2019)';
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+<p>Generated ${escapeHtml((options.generatedAt ?? new Date()).toISOString())} by <code>iwlab</code> from ${escapeHtml(store.file)}.</p>
+${options.notes && options.notes.length > 0 ? `<div class="notes"><ul>${options.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></div>` : ''}
+<h2>The paper's claims</h2>
+<p>Runs that differ only in their importance weight and seed form a cell. For each cell, the spread
+across weights of the fraction of test points predicted as class 1 (positive, or dog) is computed at
+every evaluation (seeds averaged first). E is its maximum in the first ⌈T/10⌉ of T evaluations,
+S_end its mean over the last ⌈T/10⌉, L = S_end / E. Thresholds: early effect E ≥ ${t.earlyEffect};
+faded L ≤ ${t.faded}, persisted L ≥ ${t.persisted}; an arm keeps more of the effect than the
+unregularized cell when its S_end is ≥ ${t.keeps} higher, and no more when ≤ ${t.keepsNot}.
+A claim is reproduced (or not) when every cell that tests it agrees; otherwise, or with no cell, it is inconclusive.</p>
+${claimsTable(claims)}
+${sections.join('\n')}
+<h2>Runs</h2>
+${runsTable(store)}
+</body></html>
+`;
+  return { html, claims, effects };
+}

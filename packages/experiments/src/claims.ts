@@ -1,0 +1,314 @@
+// The paper's claims (reference A.1, A.4.7) checked against stored runs. Runs that differ only in
+// their importance weights and seed form a *cell*; per cell, @iwlab/metrics' weightEffect gives
+// the spread of the fraction predicted as class 1 across weights at each evaluation. From it:
+// - E, the early effect: the largest spread in the early window (first ⌈T/10⌉ evaluations);
+// - S_end, the late effect: the mean spread over the last ⌈T/10⌉ evaluations;
+// - L = S_end / E, the fraction of the early effect left at the end.
+// Each claim compares these with the documented thresholds below.
+import { weightEffect } from '@iwlab/metrics';
+import { canonicalJson } from './internal/canonical.js';
+import type { ExperimentSpec } from './spec.js';
+import type { RunStore, StoredRun } from './store.js';
+
+export interface ClaimThresholds {
+  /** E at or above this (fraction units): the weights moved the predictions early. */
+  readonly earlyEffect: number;
+  /** L at or below this: the effect faded. */
+  readonly faded: number;
+  /** L at or above this: the effect persisted. Between the two: inconclusive. */
+  readonly persisted: number;
+  /** S_end(arm) − S_end(unregularized) at or above this: the arm keeps more of the effect. */
+  readonly keeps: number;
+  /** ... at or below this: it keeps no more. Between the two: inconclusive. */
+  readonly keepsNot: number;
+}
+
+export const DEFAULT_CLAIM_THRESHOLDS: ClaimThresholds = {
+  earlyEffect: 0.1,
+  faded: 0.25,
+  persisted: 0.5,
+  keeps: 0.05,
+  keepsNot: 0.02,
+};
+
+/** One run's per-evaluation series: split → metric key → values, and the epochs (0-based). */
+export interface RunSeries {
+  readonly id: string;
+  readonly spec: ExperimentSpec;
+  readonly status: StoredRun['status'];
+  readonly epochs: readonly number[];
+  readonly series: Readonly<Record<string, Readonly<Record<string, readonly number[]>>>>;
+}
+
+export type Arm = string;
+
+export interface Cell {
+  readonly key: string;
+  readonly experiment: string;
+  readonly model: string;
+  /** 'none', 'l2', 'dropout', 'batchnorm', or several joined with '+'. */
+  readonly arm: Arm;
+  readonly label: string;
+  /** Split and metric key the claims read (e.g. test / fractionPredicted.positive). */
+  readonly split: string;
+  readonly statistic: string;
+  readonly runs: readonly RunSeries[];
+}
+
+export interface CellEffect {
+  readonly cell: Cell;
+  /** Ascending weight ratios w[1]/w[0]. */
+  readonly weights: number[];
+  readonly seeds: number;
+  readonly epochs: number[];
+  /** Per weight, the statistic per evaluation, averaged over seeds. */
+  readonly meanByWeight: number[][];
+  readonly spread: number[];
+  readonly early: number;
+  readonly earlyEpoch: number;
+  readonly late: number;
+  readonly fractionLeft: number | null;
+}
+
+export type Verdict = 'reproduced' | 'not reproduced' | 'inconclusive';
+
+export interface ClaimEvidence {
+  readonly cell: string;
+  readonly verdict: Verdict;
+  readonly numbers: string;
+}
+
+export interface Claim {
+  readonly id: string;
+  readonly statement: string;
+  readonly source: string;
+  readonly verdict: Verdict;
+  readonly evidence: readonly ClaimEvidence[];
+  /** How the verdict was reached, with the thresholds. */
+  readonly rule: string;
+}
+
+/** Ratio w[1]/w[0] of a spec's class weights (1 for uniform). */
+export function weightRatio(spec: ExperimentSpec): number {
+  const w = spec.weights;
+  if (w.kind === 'ratio') return w.ratio;
+  if (w.kind === 'explicit') return (w.weights[1] as number) / (w.weights[0] as number);
+  return 1;
+}
+
+export function armOf(spec: ExperimentSpec): Arm {
+  const parts: string[] = [];
+  if (spec.model.l2 > 0) parts.push('l2');
+  if (spec.model.dropout > 0) parts.push('dropout');
+  if (spec.model.batchNorm) parts.push('batchnorm');
+  return parts.length === 0 ? 'none' : parts.join('+');
+}
+
+export function experimentOf(spec: ExperimentSpec): string {
+  return spec.data.kind === 'synthetic' ? `2-D ${spec.data.generator}` : 'CIFAR-10 cat vs dog';
+}
+
+/** The split and statistic the claims read for a spec's data. */
+export function primaryStatistic(spec: ExperimentSpec): { split: string; statistic: string } {
+  return spec.data.kind === 'synthetic'
+    ? { split: 'test', statistic: 'fractionPredicted.positive' }
+    : { split: 'in-domain', statistic: 'fractionPredicted.dog' };
+}
+
+/** Reads every run of the store with its per-evaluation series. */
+export function loadRunSeries(store: RunStore): RunSeries[] {
+  return store.listRuns().map((run) => {
+    const rows = store.epochs(run.id);
+    const evaluated = [
+      ...new Set(rows.filter((r) => r.split !== 'train').map((r) => r.epoch)),
+    ].sort((a, b) => a - b);
+    const series: Record<string, Record<string, number[]>> = {};
+    const index = new Map(evaluated.map((e, i) => [e, i]));
+    for (const row of rows) {
+      const i = index.get(row.epoch);
+      if (i === undefined) continue;
+      const split = series[row.split] ?? {};
+      series[row.split] = split;
+      for (const [key, value] of Object.entries(row.metrics)) {
+        const values = split[key] ?? new Array<number>(evaluated.length).fill(Number.NaN);
+        split[key] = values;
+        values[i] = value;
+      }
+    }
+    return { id: run.id, spec: run.spec, status: run.status, epochs: evaluated, series };
+  });
+}
+
+/** Groups runs that differ only in weights and seed; only finished ('done') runs count. */
+export function groupCells(runs: readonly RunSeries[]): Cell[] {
+  const cells = new Map<string, RunSeries[]>();
+  for (const run of runs) {
+    if (run.status !== 'done') continue;
+    const { weights: _w, seed: _s, ...rest } = run.spec;
+    const key = canonicalJson(rest);
+    const list = cells.get(key) ?? [];
+    list.push(run);
+    cells.set(key, list);
+  }
+  return [...cells].map(([key, list]) => {
+    const spec = (list[0] as RunSeries).spec;
+    const experiment = experimentOf(spec);
+    const arm = armOf(spec);
+    return {
+      key,
+      experiment,
+      model: spec.model.kind,
+      arm,
+      label: `${experiment} · ${spec.model.kind} · ${arm}`,
+      ...primaryStatistic(spec),
+      runs: list,
+    };
+  });
+}
+
+/** The weight effect of one cell; null when it has fewer than two weights or no series. */
+export function cellEffect(cell: Cell): CellEffect | null {
+  const usable = cell.runs.filter((r) => r.series[cell.split]?.[cell.statistic] !== undefined);
+  if (usable.length === 0) return null;
+  const length = Math.min(...usable.map((r) => r.epochs.length));
+  if (length === 0) return null;
+  const runs = usable.map((r) => ({
+    weight: weightRatio(r.spec),
+    values: (r.series[cell.split]?.[cell.statistic] ?? []).slice(0, length),
+  }));
+  if (new Set(runs.map((r) => r.weight)).size < 2) return null;
+  const effect = weightEffect(runs);
+  const window = Math.max(1, Math.ceil(length / 10));
+  const tail = effect.spread.slice(length - window);
+  const late = tail.reduce((a, b) => a + b, 0) / tail.length;
+  const epochs = (usable[0] as RunSeries).epochs.slice(0, length).map((e) => e + 1);
+  return {
+    cell,
+    weights: effect.weights,
+    seeds: new Set(usable.map((r) => r.spec.seed)).size,
+    epochs,
+    meanByWeight: effect.meanByWeight,
+    spread: effect.spread,
+    early: effect.earlyMax,
+    earlyEpoch: epochs[effect.earlyMaxEpoch] ?? 1,
+    late,
+    fractionLeft: effect.earlyMax > 0 ? late / effect.earlyMax : null,
+  };
+}
+
+const f = (v: number | null) => (v === null ? 'n/a' : v.toFixed(3));
+
+function combine(evidence: readonly ClaimEvidence[]): Verdict {
+  if (evidence.length === 0) return 'inconclusive';
+  const first = (evidence[0] as ClaimEvidence).verdict;
+  return evidence.every((e) => e.verdict === first) ? first : 'inconclusive';
+}
+
+function describe(e: CellEffect): string {
+  return `E = ${f(e.early)} (epoch ${e.earlyEpoch}), S_end = ${f(e.late)}, L = ${f(e.fractionLeft)} over ${e.epochs.length} evaluations, ${e.weights.length} weights, ${e.seeds} seed(s)`;
+}
+
+/**
+ * The verdict on each claim of the paper, from the cells' weight effects. A claim with no cell to
+ * test it (e.g. the CIFAR part was skipped) is 'inconclusive' with no evidence.
+ */
+export function evaluateClaims(
+  effects: readonly CellEffect[],
+  thresholds: ClaimThresholds = DEFAULT_CLAIM_THRESHOLDS,
+): Claim[] {
+  const t = thresholds;
+  const base = (arm: Arm) => effects.filter((e) => e.cell.arm === arm);
+  const unregularizedFor = (e: CellEffect) =>
+    effects.find(
+      (o) =>
+        o.cell.arm === 'none' &&
+        o.cell.experiment === e.cell.experiment &&
+        o.cell.model === e.cell.model,
+    );
+  const keeps = (arm: CellEffect, reference: CellEffect): Verdict => {
+    const d = arm.late - reference.late;
+    return d >= t.keeps ? 'reproduced' : d <= t.keepsNot ? 'not reproduced' : 'inconclusive';
+  };
+  const invert = (v: Verdict): Verdict =>
+    v === 'reproduced' ? 'not reproduced' : v === 'not reproduced' ? 'reproduced' : v;
+  const versus = (arm: Arm, flip: boolean, swap: boolean): ClaimEvidence[] =>
+    base(arm).flatMap((e) => {
+      const none = unregularizedFor(e);
+      if (none === undefined) return [];
+      const [a, b] = swap ? [none, e] : [e, none];
+      const v = keeps(a, b);
+      return [
+        {
+          cell: e.cell.label,
+          verdict: flip ? invert(v) : v,
+          numbers: `S_end = ${f(e.late)} (${arm}) vs ${f(none.late)} (none), difference ${f(e.late - none.late)}; L = ${f(e.fractionLeft)} vs ${f(none.fractionLeft)}`,
+        },
+      ];
+    });
+  const early = base('none').map((e) => ({
+    cell: e.cell.label,
+    verdict: (e.early >= t.earlyEffect ? 'reproduced' : 'not reproduced') as Verdict,
+    numbers: describe(e),
+  }));
+  const fades = base('none').map((e) => ({
+    cell: e.cell.label,
+    verdict: (e.fractionLeft === null
+      ? 'inconclusive'
+      : e.fractionLeft <= t.faded
+        ? 'reproduced'
+        : e.fractionLeft >= t.persisted
+          ? 'not reproduced'
+          : 'inconclusive') as Verdict,
+    numbers: describe(e),
+  }));
+  const keepRule = `S_end(arm) − S_end(none, same experiment and model) ≥ ${t.keeps}: keeps more; ≤ ${t.keepsNot}: keeps no more; between: inconclusive`;
+  const claims: Omit<Claim, 'verdict'>[] = [
+    {
+      id: 'early-effect',
+      statement: 'Importance weights change the predictions early in training',
+      source: 'A.1 finding 1; A.4.7',
+      evidence: early,
+      rule: `unregularized cells: early effect E (max spread of the fraction predicted as class 1 across weights in the first ⌈T/10⌉ evaluations) ≥ ${t.earlyEffect}`,
+    },
+    {
+      id: 'effect-fades',
+      statement: 'Without regularization the effect of the weights fades over the epochs',
+      source: 'A.1 finding 1; A.4.7',
+      evidence: fades,
+      rule: `unregularized cells: L = S_end / E ≤ ${t.faded}: faded; ≥ ${t.persisted}: persisted; between: inconclusive`,
+    },
+    {
+      id: 'l2-keeps',
+      statement: 'L2 regularization keeps some of the effect',
+      source: 'A.1 finding 2; A.4.7',
+      evidence: versus('l2', false, false),
+      rule: keepRule,
+    },
+    {
+      id: 'dropout-does-not',
+      statement: 'Dropout does not keep the effect',
+      source: 'A.1 finding 2; A.4.7',
+      evidence: versus('dropout', true, false),
+      rule: `reproduced when dropout keeps no more than the unregularized run: ${keepRule}`,
+    },
+    {
+      id: 'batchnorm-keeps',
+      statement: 'Batch normalization keeps some of the effect (reading of the abstract)',
+      source: 'A.1 finding 2; A.4.7 (conflict)',
+      evidence: versus('batchnorm', false, false),
+      rule: keepRule,
+    },
+    {
+      id: 'no-batchnorm-more-sensitive',
+      statement:
+        'The network without batch norm keeps more of the effect (reading of the hjw reproduction)',
+      source: 'A.4.7 (conflict)',
+      evidence: versus('batchnorm', false, true).map((e) => ({
+        ...e,
+        numbers: e.numbers.replace('difference', 'difference (batchnorm − none)'),
+      })),
+      rule: `reproduced when S_end(none) − S_end(batchnorm) ≥ ${t.keeps}; ≤ ${t.keepsNot}: not; between: inconclusive`,
+    },
+  ];
+  return claims.map((c) => ({ ...c, verdict: combine(c.evidence) }));
+}

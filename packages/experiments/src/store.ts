@@ -1,0 +1,341 @@
+// The run store: one SQLite file (better-sqlite3, WAL mode so parallel trial processes can write
+// at once). Results are append-only: a finished run is never started again, an epoch row is never
+// replaced by different numbers, and a spec is never rebound to another id. A run left 'running'
+// (its process died) or 'failed' is started again and resumes from its checkpoint.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { BackendInfo, MetricValues, RunStatus } from '@iwlab/core';
+import { DataError, SpecError } from '@iwlab/core';
+import Database from 'better-sqlite3';
+import { canonicalJson } from './internal/canonical.js';
+import type { ExperimentSpec } from './spec.js';
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY,
+  spec TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running', 'done', 'diverged', 'failed')),
+  attempts INTEGER NOT NULL DEFAULT 1,
+  backend TEXT,
+  versions TEXT,
+  git_commit TEXT,
+  info TEXT,
+  created_at TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  seconds REAL,
+  epochs_completed INTEGER NOT NULL DEFAULT 0,
+  error TEXT
+);
+CREATE TABLE IF NOT EXISTS epochs (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  epoch INTEGER NOT NULL,
+  split TEXT NOT NULL,
+  metrics TEXT NOT NULL,
+  PRIMARY KEY (run_id, epoch, split)
+);
+CREATE TABLE IF NOT EXISTS artifacts (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  epoch INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run_id, epoch, name)
+);
+`;
+
+/** Statuses after which a run is never started again. */
+export const FINISHED_STATUSES: readonly RunStatus[] = ['done', 'diverged'];
+
+export interface RunEnvironment {
+  readonly backend?: BackendInfo;
+  readonly versions?: Readonly<Record<string, string>>;
+  readonly gitCommit?: string | null;
+}
+
+export interface StoredRun {
+  readonly id: string;
+  readonly spec: ExperimentSpec;
+  readonly seed: number;
+  readonly status: RunStatus;
+  readonly attempts: number;
+  readonly backend: BackendInfo | null;
+  readonly versions: Record<string, string> | null;
+  readonly gitCommit: string | null;
+  /** Facts the runner derived from the spec (e.g. the learning rate of lr = c/σ_max). */
+  readonly info: Record<string, unknown> | null;
+  readonly createdAt: string;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly seconds: number | null;
+  readonly epochsCompleted: number;
+  readonly error: string | null;
+}
+
+export interface EpochRow {
+  readonly epoch: number;
+  readonly split: string;
+  readonly metrics: MetricValues;
+}
+
+/** What `beginRun` decided: start fresh, resume an unfinished attempt, or skip a finished run. */
+export type BeginResult =
+  | { readonly action: 'start' }
+  | { readonly action: 'resume'; readonly previous: RunStatus; readonly attempts: number }
+  | { readonly action: 'skip'; readonly status: RunStatus };
+
+interface RunRow {
+  id: string;
+  spec: string;
+  seed: number;
+  status: RunStatus;
+  attempts: number;
+  backend: string | null;
+  versions: string | null;
+  git_commit: string | null;
+  info: string | null;
+  created_at: string;
+  started_at: string;
+  finished_at: string | null;
+  seconds: number | null;
+  epochs_completed: number;
+  error: string | null;
+}
+
+const now = () => new Date().toISOString();
+const parseOrNull = <T>(text: string | null): T | null =>
+  text === null ? null : (JSON.parse(text) as T);
+
+export class RunStore {
+  readonly file: string;
+  readonly #db: Database.Database;
+
+  /** Opens (creating if needed) the store at `file`; ':memory:' for a throw-away one. */
+  constructor(file: string) {
+    this.file = file;
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    try {
+      this.#db = new Database(file);
+      this.#db.pragma('busy_timeout = 30000');
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma('foreign_keys = ON');
+      this.#db.exec(SCHEMA);
+    } catch (error) {
+      throw new DataError(
+        `cannot open the run store: ${(error as Error).message}`,
+        { file },
+        {
+          cause: error,
+        },
+      );
+    }
+    const version = this.#db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as
+      | { value: string }
+      | undefined;
+    if (version === undefined) {
+      this.#db
+        .prepare('INSERT INTO meta (key, value) VALUES (?, ?)')
+        .run('schema', `${SCHEMA_VERSION}`);
+    } else if (Number(version.value) !== SCHEMA_VERSION) {
+      throw new DataError(
+        `run store schema version ${version.value}; this iwlab reads version ${SCHEMA_VERSION}`,
+        { file, field: 'meta.schema' },
+      );
+    }
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  /**
+   * Claims run `id` for an attempt. A new id is inserted as 'running'; a finished one ('done',
+   * 'diverged') is skipped; an unfinished one ('running' from a process that died, or 'failed')
+   * is marked 'running' again and should resume from its checkpoint. The stored spec must equal
+   * `spec`: an id is never rebound to another experiment.
+   */
+  beginRun(id: string, spec: ExperimentSpec, environment: RunEnvironment = {}): BeginResult {
+    const specJson = canonicalJson(spec);
+    const begin = this.#db.transaction((): BeginResult => {
+      const row = this.#db
+        .prepare('SELECT spec, status, attempts FROM runs WHERE id = ?')
+        .get(id) as Pick<RunRow, 'spec' | 'status' | 'attempts'> | undefined;
+      const env = [
+        environment.backend === undefined ? null : JSON.stringify(environment.backend),
+        environment.versions === undefined ? null : JSON.stringify(environment.versions),
+        environment.gitCommit ?? null,
+      ];
+      if (row === undefined) {
+        const t = now();
+        this.#db
+          .prepare(
+            `INSERT INTO runs (id, spec, seed, status, attempts, backend, versions, git_commit, created_at, started_at)
+             VALUES (?, ?, ?, 'running', 1, ?, ?, ?, ?, ?)`,
+          )
+          .run(id, specJson, spec.seed, ...env, t, t);
+        return { action: 'start' };
+      }
+      if (row.spec !== specJson) {
+        throw new SpecError(
+          `run ${id} is stored with a different spec; refusing to mix the results of two experiments`,
+          { file: this.file, field: 'id' },
+        );
+      }
+      if (FINISHED_STATUSES.includes(row.status)) return { action: 'skip', status: row.status };
+      this.#db
+        .prepare(
+          `UPDATE runs SET status = 'running', attempts = attempts + 1, error = NULL,
+             backend = COALESCE(?, backend), versions = COALESCE(?, versions),
+             git_commit = COALESCE(?, git_commit), started_at = ? WHERE id = ?`,
+        )
+        .run(...env, now(), id);
+      return { action: 'resume', previous: row.status, attempts: row.attempts + 1 };
+    });
+    return begin.immediate();
+  }
+
+  /** Merges facts derived while running (JSON-serializable) into the run's `info`. */
+  setInfo(id: string, info: Readonly<Record<string, unknown>>): void {
+    const row = this.#requireRow(id);
+    const merged = { ...(parseOrNull<Record<string, unknown>>(row.info) ?? {}), ...info };
+    this.#db.prepare('UPDATE runs SET info = ? WHERE id = ?').run(JSON.stringify(merged), id);
+  }
+
+  /**
+   * Stores the metrics of one split for one epoch. Writing the same numbers again is a no-op (a
+   * resumed run may report an epoch twice); different numbers for a stored epoch are refused.
+   */
+  recordEpoch(id: string, epoch: number, split: string, metrics: MetricValues): void {
+    const json = canonicalJson(metrics);
+    const write = this.#db.transaction(() => {
+      const existing = this.#db
+        .prepare('SELECT metrics FROM epochs WHERE run_id = ? AND epoch = ? AND split = ?')
+        .get(id, epoch, split) as { metrics: string } | undefined;
+      if (existing !== undefined) {
+        if (sameIgnoringTime(existing.metrics, json)) return;
+        throw new DataError(
+          `run ${id} already has different ${split} metrics for this epoch; stored results are never overwritten`,
+          { file: this.file, epoch },
+        );
+      }
+      this.#db
+        .prepare('INSERT INTO epochs (run_id, epoch, split, metrics) VALUES (?, ?, ?, ?)')
+        .run(id, epoch, split, json);
+      this.#db
+        .prepare('UPDATE runs SET epochs_completed = MAX(epochs_completed, ?) WHERE id = ?')
+        .run(epoch + 1, id);
+    });
+    write.immediate();
+  }
+
+  /** Stores a JSON artifact (e.g. a decision-boundary grid); an existing one is kept as is. */
+  recordArtifact(id: string, epoch: number, name: string, value: unknown): void {
+    this.#db
+      .prepare(
+        'INSERT INTO artifacts (run_id, epoch, name, value) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      )
+      .run(id, epoch, name, JSON.stringify(value));
+  }
+
+  /** Ends an attempt. Only a 'running' run can be finished, so a result is never replaced. */
+  finishRun(
+    id: string,
+    status: Exclude<RunStatus, 'running'>,
+    details: { readonly seconds?: number; readonly error?: string } = {},
+  ): void {
+    const result = this.#db
+      .prepare(
+        `UPDATE runs SET status = ?, finished_at = ?, seconds = COALESCE(seconds, 0) + ?, error = ?
+         WHERE id = ? AND status = 'running'`,
+      )
+      .run(status, now(), details.seconds ?? 0, details.error ?? null, id);
+    if (result.changes !== 1) {
+      const row = this.getRun(id);
+      throw new DataError(
+        row === null
+          ? `run ${id} is not in the store`
+          : `run ${id} is '${row.status}', not 'running'; its stored result is kept`,
+        { file: this.file, field: 'status' },
+      );
+    }
+  }
+
+  getRun(id: string): StoredRun | null {
+    const row = this.#db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    return row === undefined ? null : toStoredRun(row);
+  }
+
+  listRuns(filter: { readonly status?: RunStatus } = {}): StoredRun[] {
+    const rows = (
+      filter.status === undefined
+        ? this.#db.prepare('SELECT * FROM runs ORDER BY created_at, id').all()
+        : this.#db
+            .prepare('SELECT * FROM runs WHERE status = ? ORDER BY created_at, id')
+            .all(filter.status)
+    ) as RunRow[];
+    return rows.map(toStoredRun);
+  }
+
+  /** Every stored epoch row of a run, by epoch then split. */
+  epochs(id: string): EpochRow[] {
+    const rows = this.#db
+      .prepare('SELECT epoch, split, metrics FROM epochs WHERE run_id = ? ORDER BY epoch, split')
+      .all(id) as { epoch: number; split: string; metrics: string }[];
+    return rows.map((r) => ({ epoch: r.epoch, split: r.split, metrics: JSON.parse(r.metrics) }));
+  }
+
+  artifacts(id: string, name?: string): { epoch: number; name: string; value: unknown }[] {
+    const rows = (
+      name === undefined
+        ? this.#db
+            .prepare('SELECT epoch, name, value FROM artifacts WHERE run_id = ? ORDER BY epoch')
+            .all(id)
+        : this.#db
+            .prepare(
+              'SELECT epoch, name, value FROM artifacts WHERE run_id = ? AND name = ? ORDER BY epoch',
+            )
+            .all(id, name)
+    ) as { epoch: number; name: string; value: string }[];
+    return rows.map((r) => ({ epoch: r.epoch, name: r.name, value: JSON.parse(r.value) }));
+  }
+
+  #requireRow(id: string): RunRow {
+    const row = this.#db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    if (row === undefined) {
+      throw new DataError(`run ${id} is not in the store`, { file: this.file, field: 'id' });
+    }
+    return row;
+  }
+}
+
+/** Wall-clock time differs between an interrupted and a resumed attempt; the numbers may not. */
+function sameIgnoringTime(a: string, b: string): boolean {
+  const strip = (s: string) => {
+    const { seconds: _s, ...rest } = JSON.parse(s) as Record<string, unknown>;
+    return canonicalJson(rest);
+  };
+  return a === b || strip(a) === strip(b);
+}
+
+function toStoredRun(row: RunRow): StoredRun {
+  return {
+    id: row.id,
+    spec: JSON.parse(row.spec) as ExperimentSpec,
+    seed: row.seed,
+    status: row.status,
+    attempts: row.attempts,
+    backend: parseOrNull<BackendInfo>(row.backend),
+    versions: parseOrNull<Record<string, string>>(row.versions),
+    gitCommit: row.git_commit,
+    info: parseOrNull<Record<string, unknown>>(row.info),
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    seconds: row.seconds,
+    epochsCompleted: row.epochs_completed,
+    error: row.error,
+  };
+}
