@@ -26,6 +26,7 @@ const weightColor = (ratios: readonly number[]) => ({
   title: 'weight (class 1 : class 0)',
   sort: [...ratios].sort((a, b) => a - b).map(ratioLabel),
   scale: { scheme: 'redblue', reverse: true },
+  legend: { titleLimit: 300 },
 });
 
 interface SeriesRow {
