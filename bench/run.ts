@@ -1,6 +1,6 @@
 // `npm run bench -- --backend wasm`: trains the two reference CNNs with iwlab and with the
 // PyTorch peer, single process and as a sweep (every core busy), and prints examples/s and ratios.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -27,8 +27,8 @@ async function measure(cmd: string, argv: string[]): Promise<Measured> {
   return parsed;
 }
 
-function iwlab(net: NetName): Promise<Measured> {
-  return measure(process.execPath, [
+function iwlabArgv(net: NetName): string[] {
+  return [
     '--import',
     'tsx',
     here('./train-one.ts'),
@@ -41,11 +41,11 @@ function iwlab(net: NetName): Promise<Measured> {
     '--batch',
     String(args.batch),
     ...(args.stockKernels ? ['--stock-kernels'] : []),
-  ]);
+  ];
 }
 
-function torch(net: NetName, threads: number): Promise<Measured> {
-  return measure(args.python, [
+function torchArgv(net: NetName, threads: number): string[] {
+  return [
     here('./peers/torch_bench.py'),
     '--net',
     net,
@@ -57,13 +57,55 @@ function torch(net: NetName, threads: number): Promise<Measured> {
     String(threads),
     '--device',
     args.torchDevice,
-  ]);
+  ];
 }
 
-/** `procs` copies at once; the sweep's throughput is the sum of their rates. */
-async function together(procs: number, start: () => Promise<Measured>) {
-  const each = await Promise.all(Array.from({ length: procs }, start));
-  return { total: each.reduce((s, m) => s + m.examplesPerSecond, 0), each };
+const iwlab = (net: NetName) => measure(process.execPath, iwlabArgv(net));
+const torch = (net: NetName, threads: number) => measure(args.python, torchArgv(net, threads));
+
+/**
+ * `procs` copies of one command at once. Each warms up, says READY, and waits; all are released
+ * together and train for the same --sweep-seconds, so their timed windows coincide and the sum of
+ * their rates is the machine's throughput. (Fixed step counts would let a fast process finish
+ * before a slow one starts, and overstate the sum.)
+ */
+async function together(procs: number, cmd: string, argv: string[]) {
+  const children = Array.from({ length: procs }, () =>
+    spawn(cmd, [...argv, '--sweep-seconds', String(args.sweepSeconds)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
+  let ready = 0;
+  const results = children.map(
+    (child) =>
+      new Promise<Measured>((resolve, reject) => {
+        let out = '';
+        let sawReady = false;
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (!sawReady && out.includes('READY\n')) {
+            sawReady = true;
+            out = out.replace('READY\n', '');
+            ready++;
+            // Closing stdin too lets each child exit once it is done.
+            if (ready === procs) for (const c of children) c.stdin.end('go\n');
+          }
+        });
+        child.on('error', reject);
+        child.on('close', (code) => {
+          const line = out.trim().split('\n').pop() ?? '';
+          try {
+            const parsed = JSON.parse(line) as Measured & { error?: string };
+            if (parsed.error !== undefined) reject(new Error(parsed.error));
+            else resolve(parsed);
+          } catch {
+            reject(new Error(`${cmd} exited with ${code} without a result: ${line}`));
+          }
+        });
+      }),
+  );
+  const each = await Promise.all(results);
+  return { total: each.reduce((sum, m) => sum + m.examplesPerSecond, 0), each };
 }
 
 const fmt = (n: number) => n.toFixed(1).padStart(8);
@@ -123,7 +165,7 @@ for (const net of args.nets) {
     }
   }
   if (args.sweep) {
-    const sweep = await together(args.procs, () => iwlab(net));
+    const sweep = await together(args.procs, process.execPath, iwlabArgv(net));
     row.iwlabSweep = sweep;
     console.log(
       `  sweep ${args.procs} procs   iwlab ${fmt(sweep.total)} ` +
@@ -136,7 +178,7 @@ for (const net of args.nets) {
       for (let procs = 1; procs <= args.procs; procs++) {
         if (args.procs % procs !== 0) continue;
         const threads = args.procs / procs;
-        const { total } = await together(procs, () => torch(net, threads));
+        const { total } = await together(procs, args.python, torchArgv(net, threads));
         configs.push({ procs, threads, total });
         console.log(`                   torch ${fmt(total)} (${procs} procs x ${threads} threads)`);
         if (best === null || total > best.total) best = { procs, threads, total };

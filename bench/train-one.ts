@@ -1,5 +1,7 @@
 // One iwlab training process: `tsx train-one.ts --backend wasm --net small --steps 20 --batch 64`.
-// Prints one JSON line (run.ts spawns one per core for the sweep measurement).
+// Prints one JSON line. With --sweep-seconds it prints READY after warm-up, waits for a line on
+// stdin, then trains for that many seconds (run.ts starts one per core and releases them at once).
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { initBackend } from '@iwlab/backend';
 import type { BackendChoice } from '@iwlab/core';
@@ -12,15 +14,29 @@ const { values } = parseArgs({
     net: { type: 'string', default: 'small' },
     steps: { type: 'string', default: '20' },
     batch: { type: 'string', default: '64' },
+    'sweep-seconds': { type: 'string' },
     'stock-kernels': { type: 'boolean', default: false },
   },
 });
+
+function waitForGo(): Promise<void> {
+  console.log('READY');
+  const lines = createInterface({ input: process.stdin });
+  return new Promise((resolve) =>
+    lines.once('line', () => {
+      lines.close();
+      process.stdin.destroy();
+      resolve();
+    }),
+  );
+}
+
 const info = await initBackend(values.backend as BackendChoice, {
   fastKernels: !values['stock-kernels'],
 });
-const result = await timeTraining(
-  values.net as NetName,
-  Number(values.batch),
-  Number(values.steps),
-);
+const sweepSeconds = values['sweep-seconds'];
+const result = await timeTraining(values.net as NetName, Number(values.batch), {
+  steps: Number(values.steps),
+  ...(sweepSeconds === undefined ? {} : { seconds: Number(sweepSeconds), ready: waitForGo }),
+});
 console.log(JSON.stringify({ backend: info.name, details: info.details, ...result }));

@@ -15,6 +15,8 @@ export interface BenchArgs {
   sweep: boolean;
   /** Cores the sweep fills. */
   procs: number;
+  /** Length of the sweep's common timed window. */
+  sweepSeconds: number;
   python: string;
   /** PyTorch device: cpu, cuda or auto (cuda when available). */
   torchDevice: string;
@@ -43,6 +45,7 @@ export function parseBenchArgs(argv: readonly string[] = process.argv.slice(2)):
       'no-peer': { type: 'boolean', default: false },
       'no-sweep': { type: 'boolean', default: false },
       procs: { type: 'string', default: String(availableParallelism()) },
+      'sweep-seconds': { type: 'string', default: '20' },
       python: { type: 'string', default: process.env.IWLAB_PYTHON ?? '/usr/bin/python3' },
       'torch-device': { type: 'string', default: 'auto' },
       'stock-kernels': { type: 'boolean', default: false },
@@ -64,6 +67,7 @@ export function parseBenchArgs(argv: readonly string[] = process.argv.slice(2)):
     peer: !values['no-peer'],
     sweep: !values['no-sweep'],
     procs: positiveInt(values.procs, 'procs'),
+    sweepSeconds: positiveInt(values['sweep-seconds'], 'sweep-seconds'),
     python: values.python,
     torchDevice: values['torch-device'],
     stockKernels: values['stock-kernels'],

@@ -15,13 +15,26 @@ export interface LoopResult {
   finalLoss: number;
 }
 
+export interface LoopOptions {
+  /** Timed steps; ignored when `seconds` is set. */
+  readonly steps: number;
+  /**
+   * Run timed steps until this many seconds have passed instead (sweeps: every process's timed
+   * window must cover the same wall-clock interval). Only meaningful on synchronous (CPU) backends.
+   */
+  readonly seconds?: number;
+  /** Called after warm-up; the timed loop starts when it resolves (sweeps start all at once). */
+  readonly ready?: () => Promise<void>;
+  readonly warmup?: number;
+  readonly seed?: number;
+}
+
 export async function timeTraining(
   net: NetName,
   batch: number,
-  steps: number,
-  warmup = 3,
-  seed = 1,
+  options: LoopOptions,
 ): Promise<LoopResult> {
+  const { warmup = 3, seed = 1 } = options;
   const model = buildNet(net, seed);
   // A few distinct batches, made once: data generation is not what is measured.
   const pool = Array.from({ length: 4 }, (_, i) => ({
@@ -42,12 +55,16 @@ export async function timeTraining(
     await loss.data();
     loss.dispose();
   }
+  await options.ready?.();
   const start = performance.now();
   const cpuStart = process.cpuUsage();
+  const until = options.seconds === undefined ? null : start + options.seconds * 1000;
   let last: tf.Scalar | null = null;
-  for (let i = 0; i < steps; i++) {
+  let steps = 0;
+  while (until === null ? steps < options.steps : performance.now() < until) {
     last?.dispose();
-    last = step(i);
+    last = step(steps);
+    steps++;
   }
   const finalLoss = last === null ? Number.NaN : ((await last.data())[0] as number);
   const seconds = (performance.now() - start) / 1000;

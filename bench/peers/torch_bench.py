@@ -38,6 +38,10 @@ def main():
     parser.add_argument("--threads", type=int, default=0, help="0: PyTorch's default")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument(
+        "--sweep-seconds", type=float, default=None,
+        help="print READY after warm-up, wait for a line on stdin, then train this many seconds",
+    )
     args = parser.parse_args()
 
     try:
@@ -74,11 +78,17 @@ def main():
         step(i).item()
     if device == "cuda":
         torch.cuda.synchronize()
+    if args.sweep_seconds is not None:
+        print("READY", flush=True)
+        sys.stdin.readline()
     start = time.perf_counter()
     cpu_start = time.process_time()
     loss = None
-    for i in range(args.steps):
-        loss = step(i)
+    steps = 0
+    until = None if args.sweep_seconds is None else start + args.sweep_seconds
+    while (steps < args.steps) if until is None else (time.perf_counter() < until):
+        loss = step(steps)
+        steps += 1
     final = loss.item() if loss is not None else float("nan")
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start
@@ -89,10 +99,10 @@ def main():
         "torch": torch.__version__,
         "parameters": sum(p.numel() for p in model.parameters()),
         "batch": args.batch,
-        "steps": args.steps,
+        "steps": steps,
         "seconds": seconds,
-        "examplesPerSecond": args.batch * args.steps / seconds,
-        "examplesPerCpuSecond": args.batch * args.steps / cpu_seconds,
+        "examplesPerSecond": args.batch * steps / seconds,
+        "examplesPerCpuSecond": args.batch * steps / cpu_seconds,
         "finalLoss": final,
     }))
 
