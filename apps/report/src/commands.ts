@@ -122,10 +122,15 @@ export async function reproduce(options: ReproduceOptions): Promise<void> {
   }
 }
 
-async function writeReport(db: string, file: string, notes: readonly string[]): Promise<void> {
+/** Notes given here replace the store's; without them, those of the last `reproduce` are used. */
+async function writeReport(db: string, file: string, notes?: readonly string[]): Promise<void> {
   const store = new RunStore(db);
   try {
-    const report = await buildReport(store, { notes });
+    if (notes !== undefined) store.setMeta('reproduce.notes', notes);
+    const stored = store.getMeta('reproduce.notes');
+    const report = await buildReport(store, {
+      notes: Array.isArray(stored) ? stored.map(String) : [],
+    });
     await writeAtomically(file, report.html);
     out(`report: ${resolve(file)}`);
     for (const claim of report.claims) out(`  ${claim.verdict.padEnd(15)} ${claim.statement}`);
@@ -136,7 +141,7 @@ async function writeReport(db: string, file: string, notes: readonly string[]): 
 
 export async function reportCommand(options: { db: string; out: string }): Promise<void> {
   if (!existsSync(options.db)) throw new Error(`no run store at ${options.db}`);
-  await writeReport(resolve(options.db), options.out, []);
+  await writeReport(resolve(options.db), options.out);
 }
 
 export async function doctor(options: { backend?: BackendChoice }): Promise<void> {

@@ -197,6 +197,24 @@ export class RunStore {
     return begin.immediate();
   }
 
+  /** Stores a JSON value about the whole store (e.g. the notes of the plan that filled it). */
+  setMeta(key: string, value: unknown): void {
+    if (key === 'schema') throw new SpecError('"schema" is reserved', { field: 'key' });
+    this.#db
+      .prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      )
+      .run(key, JSON.stringify(value));
+  }
+
+  getMeta(key: string): unknown {
+    const row = this.#db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
+      | { value: string }
+      | undefined;
+    if (row === undefined) return undefined;
+    return key === 'schema' ? Number(row.value) : JSON.parse(row.value);
+  }
+
   /** Merges facts derived while running (JSON-serializable) into the run's `info`. */
   setInfo(id: string, info: Readonly<Record<string, unknown>>): void {
     const row = this.#requireRow(id);

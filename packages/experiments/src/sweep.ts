@@ -140,14 +140,26 @@ function runInChildren(
       const child = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       children.add(child);
       let current: { point: GridPoint; started: number } | undefined;
+      // tfjs has one backend per process: a child serves runs of one backend choice only.
+      let backend: string | undefined;
+      let retiring = false;
       const feed = () => {
         if (options.signal?.aborted || next >= todo.length) {
           current = undefined;
           child.disconnect();
           return;
         }
-        const index = next++;
+        const index = next;
         const point = todo[index] as GridPoint;
+        const wanted = options.backend ?? point.spec.backend;
+        if (backend !== undefined && backend !== wanted) {
+          current = undefined;
+          retiring = true;
+          child.disconnect();
+          return;
+        }
+        backend = wanted;
+        next++;
         current = { point, started: performance.now() };
         options.onEvent?.({ kind: 'start', id: point.id, index, spec: point.spec });
         const request: WorkerRequest = {
@@ -195,6 +207,8 @@ function runInChildren(
           });
           current = undefined;
           if (!options.signal?.aborted && next < todo.length) startChild();
+        } else if (retiring && !options.signal?.aborted && next < todo.length) {
+          startChild();
         }
         finishIfIdle();
       });
