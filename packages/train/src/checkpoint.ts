@@ -48,6 +48,15 @@ export function checkpointPath(dir: string): string {
   return join(dir, CHECKPOINT_FILE);
 }
 
+/** JSON with object keys sorted, so the same settings written in another order still match. */
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
 export function fingerprintOf(options: TrainOptions): RunFingerprint {
   const { optimizer } = options;
   // A function-valued schedule cannot be compared; its kind and the rest of the spec still are.
@@ -59,7 +68,7 @@ export function fingerprintOf(options: TrainOptions): RunFingerprint {
     loss: options.loss.name,
     model: options.model.spec.kind,
     numClasses: options.model.spec.numClasses,
-    optimizer: JSON.stringify(comparable),
+    optimizer: stableJson(comparable),
     weightShapes: weightShapes(options.model),
   };
 }

@@ -454,6 +454,20 @@ describe('train: checkpoints and resume', () => {
     other.model.dispose();
   });
 
+  it('matches optimizer settings whatever order their keys were written in', async () => {
+    const dir = await tmp();
+    const first = resumable(dir, { epochs: 1, optimizer: { kind: 'sgd', lr: 0.1, momentum: 0.5 } });
+    await train(first);
+    const second = resumable(dir, {
+      epochs: 2,
+      resume: true,
+      optimizer: { momentum: 0.5, lr: 0.1, kind: 'sgd' },
+    });
+    expect((await train(second)).resumedEpochs).toBe(1);
+    first.model.dispose();
+    second.model.dispose();
+  });
+
   it('refuses to start a fresh run over an existing checkpoint', async () => {
     const dir = await tmp();
     const first = resumable(dir, { epochs: 1 });
