@@ -22,12 +22,13 @@ import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file.js';
 import { clipGradients } from './clip.js';
 import { EarlyStopping } from './early-stopping.js';
 import { EventHub } from './events.js';
+import { extraStateOf, restoreExtraState } from './internal/extra-state.js';
 import { withWeights } from './internal/model-weights.js';
 import { ObjectiveLog } from './internal/objective-log.js';
 import { createOptimizer, type Optimizer } from './optimizers.js';
 import { learningRateAt } from './schedules.js';
 import { disposeBatch, MetricAccumulator } from './train-metrics.js';
-import type { CheckpointableState, EpochRecord, TrainOptions, TrainResult } from './types.js';
+import type { EpochRecord, TrainOptions, TrainResult } from './types.js';
 import { validateTrainOptions } from './validate.js';
 import { phaseAt, stepWeights, type WeightRule } from './weighting.js';
 
@@ -35,58 +36,6 @@ type EpochOutcome =
   | { readonly kind: 'ok'; readonly loss: number; readonly train: MetricValues }
   | { readonly kind: 'diverged'; readonly step: number }
   | { readonly kind: 'aborted' };
-
-function isCheckpointable(value: unknown): value is CheckpointableState {
-  const v = value as Partial<CheckpointableState>;
-  return typeof v.checkpointState === 'function' && typeof v.restoreState === 'function';
-}
-
-interface WithGroupWeights {
-  groupWeights(): Promise<number[]>;
-  setGroupWeights(q: readonly number[]): void;
-}
-interface WithDropoutClock {
-  dropoutStep: number;
-}
-
-/** State outside the model's weights that an exact resume needs, as JSON (undefined: none). */
-async function extraStateOf(part: unknown): Promise<unknown> {
-  if (isCheckpointable(part)) return await part.checkpointState();
-  const loss = part as Partial<WithGroupWeights>;
-  if (typeof loss.groupWeights === 'function' && typeof loss.setGroupWeights === 'function') {
-    return { groupWeights: await loss.groupWeights() };
-  }
-  const model = part as Partial<WithDropoutClock>;
-  if (typeof model.dropoutStep === 'number') return { dropoutStep: model.dropoutStep };
-  return undefined;
-}
-
-function restoreExtraState(part: unknown, state: unknown, field: string, file: string): void {
-  if (state === undefined) return;
-  if (isCheckpointable(part)) {
-    part.restoreState(state);
-    return;
-  }
-  const saved = state as { groupWeights?: number[]; dropoutStep?: number };
-  if (
-    saved.groupWeights !== undefined &&
-    typeof (part as WithGroupWeights).setGroupWeights === 'function'
-  ) {
-    (part as WithGroupWeights).setGroupWeights(saved.groupWeights);
-    return;
-  }
-  if (
-    saved.dropoutStep !== undefined &&
-    typeof (part as WithDropoutClock).dropoutStep === 'number'
-  ) {
-    (part as WithDropoutClock).dropoutStep = saved.dropoutStep;
-    return;
-  }
-  throw new SpecError(
-    'the checkpoint holds state this run cannot restore (the loss or model differs from the one that wrote it)',
-    { file, field },
-  );
-}
 
 /** Trains `options.model` in place and resolves when the run is done, diverged or aborted. */
 export async function train(options: TrainOptions): Promise<TrainResult> {
