@@ -90,6 +90,32 @@ describe('train: one step by hand', () => {
   });
 });
 
+describe('train: gradient clipping in the loop', () => {
+  it('rescales the step to the global norm', async () => {
+    // The 'sum' gradients of the hand-computed step have global norm √7 (W: ±0.5, ±1.5; b: ±1).
+    const model = mlp({ inputDim: 2, numClasses: 2, seed: 1, zeroInit: true });
+    await train({
+      model,
+      loss: crossEntropy,
+      reduction: 'sum',
+      data: arrayStream(axes, 2, null),
+      optimizer: { kind: 'sgd', lr: 0.1 },
+      gradientClip: { maxNorm: 0.1 },
+      epochs: 1,
+      seed: 1,
+    });
+    const scale = 0.1 / Math.sqrt(7);
+    const [w, b] = model.getWeights();
+    expect(Array.from(await (w as tf.Tensor).data())).toEqual(
+      [0.5, -0.5, -1.5, 1.5].map((v) => expect.closeTo(0.1 * scale * v, 6)),
+    );
+    expect(Array.from(await (b as tf.Tensor).data())).toEqual(
+      [-1, 1].map((v) => expect.closeTo(0.1 * scale * v, 6)),
+    );
+    model.dispose();
+  });
+});
+
 describe('train: weighting schedule (DRW hook)', () => {
   it('uses uniform weights before epoch E and class weights from E on', async () => {
     const model = mlp({ inputDim: 2, numClasses: 2, seed: 1, zeroInit: true });
