@@ -76,6 +76,10 @@ export type MetricValues = Record<string, number>;
 export interface Metric<S> {
   readonly name: string;
   init(): S;
+  /**
+   * Returns the new state and disposes the tensors of `state` it no longer uses, so a caller that
+   * keeps only the returned state leaks nothing. Must not read back to the CPU.
+   */
   update(state: S, logits: Tensor2D, batch: Batch): S;
   result(state: S): Promise<MetricValues>;
   dispose?(state: S): void;
@@ -129,7 +133,10 @@ export interface TrainableModel {
    * or batch-norm parameters), as a scalar to add to the loss; null when the spec has no L2.
    */
   regularizationLoss(): Scalar | null;
-  /** Every weight, trainable or not (batch-norm moving statistics too), for checkpoints. */
+  /**
+   * Every weight, trainable or not (batch-norm moving statistics too), for checkpoints, as
+   * **copies the caller owns** (and disposes): never the live variables.
+   */
   getWeights(): Tensor[];
   setWeights(weights: readonly Tensor[]): void;
   dispose(): void;
