@@ -47,6 +47,9 @@ function callStock(stock: tf.KernelConfig | undefined, args: KernelArgs, name: s
 
 const isNchw = (attrs: Attrs) => attrs.dataFormat === 'NCHW';
 
+const allTensors = (args: KernelArgs) =>
+  Object.values(args.inputs).every((t) => t instanceof tf.Tensor);
+
 function hasHeap(backend: unknown): backend is HeapBackend {
   const b = backend as Partial<HeapBackend> | null;
   return typeof b?.typedArrayFromHeap === 'function' && typeof b.makeOutput === 'function';
@@ -177,7 +180,12 @@ export function installFastKernels(
       // Keep the stock setup/dispose hooks: wasm binds its C functions in setupFunc.
       ...(stock?.setupFunc === undefined ? {} : { setupFunc: stock.setupFunc }),
       ...(stock?.disposeFunc === undefined ? {} : { disposeFunc: stock.disposeFunc }),
-      kernelFunc: ((args: KernelArgs) => impl(args, stock)) as tf.KernelFunc,
+      kernelFunc: ((args: KernelArgs) =>
+        // The op-based replacements need Tensors of this tfjs-core; the engine passes those, but a
+        // caller handing raw TensorInfos (or another tfjs-core's Tensors) gets the stock kernel.
+        name === 'MaxPoolGrad' || allTensors(args) || stock === undefined
+          ? impl(args, stock)
+          : callStock(stock, args, name)) as tf.KernelFunc,
     });
     mine.set(name, stock);
   }
