@@ -2,7 +2,7 @@ import { Rng } from '@iwlab/core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { installedFastKernels, installFastKernels } from './fast-kernels.js';
+import { installedFastKernels, installFastKernels, uninstallFastKernels } from './fast-kernels.js';
 import { initBackend } from './init.js';
 
 type Case = { name: string; build: () => tf.Tensor[] };
@@ -216,6 +216,41 @@ describe('fast wasm sum', () => {
     expect(s.dtype).toBe('int32');
     expect(await s.array()).toEqual([4, 6]);
     s.dispose();
+  });
+});
+
+describe('the op-based replacements work on any backend (as they would on webgpu)', () => {
+  it('give the stock cpu results when installed on cpu', async () => {
+    const build = () => {
+      const r = Rng.fromSeed(77);
+      const x = values(r, [2, 9, 9, 3]) as tf.Tensor4D;
+      const f = values(r, [3, 3, 3, 4]) as tf.Tensor4D;
+      const w = values(r, [4, 5]) as tf.Tensor2D;
+      const loss = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => {
+        const h = tf.relu(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'));
+        const pooled = tf.avgPool(h, 5, 5, 'valid');
+        return tf.sum(tf.matMul(tf.reshape(pooled, [2, 4]), c as tf.Tensor2D));
+      };
+      return tf.grads(loss)([x, f, w]);
+    };
+    const stock = await on('cpu', build);
+    const installed = installFastKernels('cpu', [
+      'Conv2DBackpropInput',
+      'Conv2DBackpropFilter',
+      'BatchMatMul',
+      'AvgPoolGrad',
+      'Sum',
+    ]);
+    try {
+      expect(installed).toHaveLength(5);
+      const replaced = await on('cpu', build);
+      for (const [i, ref] of stock.entries()) {
+        expect(relativeError(replaced[i] as Float32Array, ref)).toBeLessThanOrEqual(1e-4);
+      }
+    } finally {
+      uninstallFastKernels('cpu');
+    }
+    expect(installedFastKernels('cpu')).toEqual([]);
   });
 });
 
