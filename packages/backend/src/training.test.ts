@@ -3,6 +3,7 @@
 import { Rng } from '@iwlab/core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './init.js';
 
@@ -82,7 +83,70 @@ beforeAll(async () => {
   await initBackend('wasm', { env: {} });
 });
 
+/** A tfjs-layers CNN (fused conv + bias + relu, max-pool, dense): the path the model zoo takes. */
+async function trainLayersModel(backend: 'cpu' | 'wasm'): Promise<number[]> {
+  await tf.setBackend(backend);
+  const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({
+        inputShape: [8, 8, 3],
+        filters: 4,
+        kernelSize: 3,
+        padding: 'valid',
+        activation: 'relu',
+        kernelInitializer: init(1),
+      }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.conv2d({
+        filters: 6,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: init(2),
+      }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 2, kernelInitializer: init(3) }),
+    ],
+  });
+  const rng = Rng.fromSeed(3);
+  const x = tf.tensor4d(
+    Float32Array.from({ length: 8 * 8 * 8 * 3 }, () => rng.normal()),
+    [8, 8, 8, 3],
+  );
+  const y = tf.oneHot(tf.tensor1d([0, 1, 0, 1, 1, 0, 0, 1], 'int32'), 2);
+  const optimizer = tf.train.sgd(0.1);
+  const losses: number[] = [];
+  for (let step = 0; step < 6; step++) {
+    const loss = optimizer.minimize(
+      () =>
+        tf.losses.softmaxCrossEntropy(
+          y,
+          model.apply(x, { training: true }) as tf.Tensor,
+        ) as tf.Scalar,
+      true,
+    );
+    losses.push((await loss?.data())?.[0] ?? Number.NaN);
+    loss?.dispose();
+  }
+  optimizer.dispose();
+  model.dispose();
+  tf.dispose([x, y]);
+  return losses;
+}
+
 describe('training with the fast wasm kernels', () => {
+  it('a tfjs-layers CNN gives the same loss curve as on the cpu backend', async () => {
+    const fast = await trainLayersModel('wasm');
+    const reference = await trainLayersModel('cpu');
+    expect(Math.abs((reference[5] as number) - (reference[0] as number))).toBeGreaterThan(0.01);
+    for (const [i, ref] of reference.entries()) {
+      expect(Math.abs((fast[i] as number) - ref)).toBeLessThanOrEqual(
+        1e-4 * Math.max(1, Math.abs(ref)),
+      );
+    }
+  });
+
   it('gives the same loss curve as the cpu backend', async () => {
     const fast = await train('wasm', 5);
     const reference = await train('cpu', 5);
