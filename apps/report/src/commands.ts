@@ -55,6 +55,10 @@ export interface ReproduceOptions {
 }
 
 export async function reproduce(options: ReproduceOptions): Promise<void> {
+  // A backend asked for by name that cannot start here fails now, with its reason, rather than
+  // once per run inside the trial processes.
+  if (options.backend !== undefined && options.backend !== 'auto')
+    await initBackend(options.backend);
   const plan = reproducePlan(options.preset, options.seeds);
   const dataDir = findDataDir(options.dataDir);
   const notes = [`Preset '${plan.preset}', ${options.seeds} seed(s) per cell.`, ...plan.shortened];
