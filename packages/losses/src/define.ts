@@ -44,7 +44,7 @@ export interface LossProperties {
   readonly perExampleIndependent?: boolean;
   /**
    * Largest |logit| at which values and gradients are finite in float32. Default 1e4. Only a loss
-   * that is infinite there by its formula (the exponential loss: e^{2·10^4}) may lower it.
+   * that is infinite there by its formula may lower it, and must say so in its description.
    */
   readonly finiteUpTo?: number;
 }

@@ -71,22 +71,30 @@ export const squaredOneHotLoss = defineLoss({
 
 export const exponentialLoss = defineLoss({
   name: 'exponential',
-  description: 'Binary exponential loss e^{-v} on the margin v of 1 or 2 logits.',
-  params: z.strictObject({}),
+  description:
+    'Binary exponential loss e^{-v} on the margin v of 1 or 2 logits, continued linearly below v = linearizeBelow.',
+  params: z.strictObject({
+    // e^{-v} itself overflows float32 below v ≈ -88, so no exact implementation is finite at
+    // logits of ±1e4. Below this margin the loss follows its tangent line instead (value and slope
+    // continuous, still convex and decreasing), the usual cure for exploding exponential tails.
+    // Everywhere above it, the loss is exactly e^{-v}.
+    linearizeBelow: z.number().max(0).min(-80).default(-50),
+  }),
   properties: {
     logits: 'binary',
     nonNegative: true,
     shiftInvariant: true,
     monotone: true,
-    // e^{-v} overflows float32 beyond v ≈ -88; with two logits of ±40, v = -80 is the edge.
-    finiteUpTo: 40,
   },
-  create: () => ({
+  create: ({ linearizeBelow }) => ({
     name: 'exponential',
     perExample: (logits, labels) =>
       tf.tidy(() => {
         logitWidth(logits, 'exponential', 'binary');
-        return tf.exp(tf.neg(binaryMargin(logits, labels))) as tf.Tensor1D;
+        const v = binaryMargin(logits, labels);
+        // e^{-max(v, v0)} · (1 + max(v0 - v, 0)): e^{-v} for v >= v0, the tangent at v0 below it.
+        const exact = tf.exp(tf.neg(tf.maximum(v, linearizeBelow)));
+        return tf.mul(exact, tf.add(1, tf.relu(tf.sub(linearizeBelow, v)))) as tf.Tensor1D;
       }),
   }),
 });
