@@ -112,4 +112,17 @@ describe('fractionPredicted', () => {
     ]);
     expect(r).toEqual({ count: 4, 'fractionPredicted.cat': 0.25, 'fractionPredicted.dog': 0.75 });
   });
+
+  it('ignores labels: out-of-domain sets carry label -1', async () => {
+    const r = await run(fractionPredicted({ numClasses: 2, classNames: ['cat', 'dog'] }), [
+      { logits: logitsFor([1, 1, 0], 2), y: [-1, -1, -1] },
+      { logits: logitsFor([1, 0, 0], 2), y: [-1, 7, -1] },
+    ]);
+    expect(r).toEqual({ count: 6, 'fractionPredicted.cat': 0.5, 'fractionPredicted.dog': 0.5 });
+  });
+
+  it('reports only the count for an empty set, never NaN', async () => {
+    const r = await run(fractionPredicted({ numClasses: 2 }), []);
+    expect(r).toEqual({ count: 0 });
+  });
 });

@@ -56,22 +56,42 @@ export function classificationMetrics(options: ClassificationOptions): Metric<Co
   };
 }
 
-/** Only `count` and `fractionPredicted.<c>`: the statistic B&L plot per epoch. */
+export interface PredictionCountState {
+  /** Float32 [K] counts of examples predicted as each class. */
+  readonly predicted: tf.Tensor1D;
+  readonly seen: number;
+}
+
+/**
+ * Only `count` and `fractionPredicted.<c>`: the statistic B&L plot per epoch. It reads the
+ * predictions alone and **ignores the labels**, because the paper computes it on sets that have
+ * no class of the task (other CIFAR classes, uniform noise), whose labels are -1 or arbitrary.
+ */
 export function fractionPredicted(
   options: Omit<ClassificationOptions, 'confusion'>,
-): Metric<ConfusionState> {
-  const inner = classificationMetrics({ ...options, confusion: false });
+): Metric<PredictionCountState> {
+  checkCount(options.numClasses, 'numClasses');
+  const k = options.numClasses;
+  const labels = labelsFor(k, options.classNames, 'classNames');
+  const name = 'fractionPredicted';
   return {
-    ...inner,
-    name: 'fractionPredicted',
-    async result(state) {
-      const all = await inner.result(state);
-      return Object.fromEntries(
-        Object.entries(all).filter(
-          ([key]) => key === 'count' || key.startsWith('fractionPredicted.'),
-        ),
-      );
+    name,
+    init: () => ({ predicted: tf.zeros([k]) as tf.Tensor1D, seen: 0 }),
+    update(state, logits, batch) {
+      const size = checkBatch(name, logits, batch, k);
+      const delta = tf.tidy(() => tf.sum(oneHotFloat(predictedClass(logits), k), 0) as tf.Tensor1D);
+      return { predicted: accumulate(state.predicted, delta), seen: state.seen + size };
     },
+    async result(state) {
+      const counts = await state.predicted.data();
+      const out: MetricValues = { count: state.seen };
+      if (state.seen === 0) return out;
+      labels.forEach((label, c) => {
+        out[`fractionPredicted.${label}`] = (counts[c] as number) / state.seen;
+      });
+      return out;
+    },
+    dispose: (state) => state.predicted.dispose(),
   };
 }
 
