@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boundaryPoints, ratioLabel, renderSvg } from './charts.js';
+import { boundaryPoints, ratioLabel, renderSvg, weightColors } from './charts.js';
 
 describe('boundaryPoints', () => {
   it('finds where p = 0.5 by linear interpolation along rows and columns', () => {
@@ -43,5 +43,15 @@ describe('renderSvg', () => {
     });
     expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect(svg).toContain('<path');
+  });
+});
+
+describe('weightColors', () => {
+  it('draws 1:1 near-black and the two sides in blues and reds, darker further from 1:1', () => {
+    const colors = weightColors([1 / 16, 1 / 4, 1, 4, 16]);
+    expect(colors[2]).toBe('#252525');
+    expect(colors[0]).toBe('#08306b');
+    expect(colors[4]).toBe('#67000d');
+    expect(new Set(colors).size).toBe(5);
   });
 });

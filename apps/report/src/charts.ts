@@ -20,14 +20,42 @@ export function ratioLabel(r: number): string {
   return r >= 1 ? `${fmt(r)}:1` : `1:${fmt(1 / r)}`;
 }
 
-const weightColor = (ratios: readonly number[]) => ({
-  field: 'weight',
-  type: 'ordinal' as const,
-  title: 'weight (class 1 : class 0)',
-  sort: [...ratios].sort((a, b) => a - b).map(ratioLabel),
-  scale: { scheme: 'redblue', reverse: true },
-  legend: { titleLimit: 300 },
-});
+/** Mixes two '#rrggbb' colours; t = 0 gives `from`, 1 gives `to`. */
+function mix(from: string, to: string, t: number): string {
+  const channel = (hex: string, i: number) => Number.parseInt(hex.slice(1 + 2 * i, 3 + 2 * i), 16);
+  const parts = [0, 1, 2].map((i) =>
+    Math.round(channel(from, i) + (channel(to, i) - channel(from, i)) * t)
+      .toString(16)
+      .padStart(2, '0'),
+  );
+  return `#${parts.join('')}`;
+}
+
+/**
+ * Blues for class-0-heavy weights, reds for class-1-heavy, darker the further from 1:1, and
+ * near-black for 1:1 itself: the unweighted run is the reference every other curve is read
+ * against, so it must not vanish into the white middle of a diverging scheme.
+ */
+export function weightColors(sortedRatios: readonly number[]): string[] {
+  const extreme = Math.max(...sortedRatios.map((r) => Math.abs(Math.log(r))), 1e-12);
+  return sortedRatios.map((r) => {
+    const t = Math.abs(Math.log(r)) / extreme;
+    if (Math.abs(Math.log(r)) < 1e-9) return '#252525';
+    return r < 1 ? mix('#9ecae1', '#08306b', t) : mix('#fc9272', '#67000d', t);
+  });
+}
+
+const weightColor = (ratios: readonly number[]) => {
+  const sorted = [...ratios].sort((a, b) => a - b);
+  return {
+    field: 'weight',
+    type: 'ordinal' as const,
+    title: 'weight (class 1 : class 0)',
+    sort: sorted.map(ratioLabel),
+    scale: { domain: sorted.map(ratioLabel), range: weightColors(sorted) },
+    legend: { titleLimit: 300 },
+  };
+};
 
 interface SeriesRow {
   panel: string;
