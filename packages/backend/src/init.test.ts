@@ -85,4 +85,13 @@ describe('initBackend', () => {
       /installed but failed to load: libtensorflow\.so/,
     );
   });
+
+  it('reads a missing package as missing also when the loader gives no error code (vite-node)', async () => {
+    const viteStyle = async (specifier: string): Promise<never> => {
+      throw new Error(`Could not resolve '${specifier}'`);
+    };
+    await expect(initBackend('webgpu', { importModule: viteStyle })).rejects.toThrow(
+      /webgpu is not installed/,
+    );
+  });
 });
