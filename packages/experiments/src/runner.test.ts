@@ -1,7 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tinySpec } from './__tests__/specs.js';
 import { expandGrid } from './grid.js';
@@ -112,4 +113,39 @@ describe('runSweep (in process)', () => {
     expect(second).toMatchObject({ outcomes: [], skipped: 2 });
     expect(events).toEqual(['plan']);
   });
+});
+
+const dataDir =
+  process.env.IWLAB_DATA_DIR ??
+  resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/data');
+const hasCifar = existsSync(join(dataDir, 'cifar10-catdog', 'train_catdog.bin'));
+if (!hasCifar) console.warn(`skipping the CIFAR runner test: no cifar10-catdog under ${dataDir}`);
+
+describe('runExperiment on CIFAR cat vs dog', () => {
+  it.skipIf(!hasCifar)(
+    'stores the fraction predicted on the unlabeled out-of-domain and noise sets',
+    async () => {
+      const dir = temp();
+      const store = new RunStore(join(dir, 'runs.sqlite'));
+      const cifar = resolveSpec(
+        tinySpec({
+          data: { kind: 'cifar-catdog', trainPerClass: 8, evalPerSet: 8, noiseImages: 8 },
+          model: { kind: 'logreg' },
+          epochs: 1,
+        }),
+      );
+      const outcome = await runExperiment(cifar, {
+        store,
+        checkpointDir: join(dir, 'ck'),
+        dataDir,
+      });
+      expect(outcome.status).toBe('done');
+      const rows = store.epochs(outcome.id);
+      for (const split of ['out-of-domain', 'noise']) {
+        const m = rows.find((r) => r.split === split)?.metrics ?? {};
+        expect(m.count, split).toBe(8);
+        expect(m['fractionPredicted.cat']! + m['fractionPredicted.dog']!, split).toBeCloseTo(1, 6);
+      }
+    },
+  );
 });

@@ -12,12 +12,16 @@ import {
   toEvalSet,
 } from '@iwlab/datasets';
 import { createLoss } from '@iwlab/losses';
-import { classificationMetrics, decisionBoundaryGrid, evaluateSets } from '@iwlab/metrics';
+import {
+  classificationMetrics,
+  decisionBoundaryGrid,
+  evaluateSets,
+  fractionPredicted,
+} from '@iwlab/metrics';
 import { createModel, type ZooSpec } from '@iwlab/models';
 import { type EpochRecord, type LrSpec, type OptimizerSpec, train } from '@iwlab/train';
 import { loadRunData, type RunData, sigmaMax } from './internal/data.js';
 import { gitCommit, packageVersions } from './internal/provenance.js';
-import { unlabeledFractionPredicted } from './internal/unlabeled-fraction.js';
 import { dataShape, type ExperimentSpec, runId } from './spec.js';
 import type { RunStore } from './store.js';
 
@@ -216,8 +220,9 @@ export async function runExperiment(
           if (unlabeled.length === 0) return;
           extra.set(
             epoch,
+            // fractionPredicted reads predictions only, so the label -1 of these sets is fine.
             await evaluateSets(trained, unlabeled, [
-              unlabeledFractionPredicted(numClasses, data.classNames),
+              fractionPredicted({ numClasses, classNames: data.classNames }),
             ]),
           );
         },
