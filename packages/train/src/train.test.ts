@@ -3,12 +3,14 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DivergedError, type Reduction } from '@iwlab/core';
+import { deferredReweighting } from '@iwlab/losses';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { accuracy, arrayStream, blobs, crossEntropy, meanLoss, mlp } from './__tests__/helpers.js';
 import { readCheckpointMeta } from './checkpoint.js';
 import { train } from './train.js';
 import type { EpochRecord, TrainOptions } from './types.js';
+import { deferredWeightPhases } from './weighting.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -145,6 +147,30 @@ describe('train: weighting schedule (DRW hook)', () => {
       expect.closeTo(17 * LN2, 5),
     ]);
     expect(changes).toEqual([0, 1, 2, 3]);
+    model.dispose();
+  });
+
+  it("runs @iwlab/losses' DRW schedule through deferredWeightPhases", async () => {
+    const model = mlp({ inputDim: 2, numClasses: 2, seed: 1, zeroInit: true });
+    const result = await train({
+      model,
+      loss: crossEntropy,
+      reduction: 'sum',
+      data: arrayStream(axes, 2, null),
+      optimizer: { kind: 'sgd', lr: 0 },
+      epochs: 3,
+      seed: 1,
+      weighting: deferredWeightPhases(deferredReweighting({ classWeights: [2, 5], startEpoch: 2 })),
+    });
+    // Uniform (2 examples · ln 2) until epoch 2, then 2 + 5.
+    expect(result.history.map((r) => r.loss)).toEqual([
+      expect.closeTo(2 * LN2, 5),
+      expect.closeTo(2 * LN2, 5),
+      expect.closeTo(7 * LN2, 5),
+    ]);
+    expect(
+      deferredWeightPhases(deferredReweighting({ classWeights: [1, 3], startEpoch: 0 })),
+    ).toEqual([{ fromEpoch: 0, weights: { perClass: [1, 3] } }]);
     model.dispose();
   });
 

@@ -3,6 +3,7 @@
 // the batch's own weights and uniform ones that IW-vs-ERM comparisons need.
 import type { Batch, Rng } from '@iwlab/core';
 import { assertValidWeights, SpecError } from '@iwlab/core';
+import type { DeferredReweighting } from '@iwlab/losses';
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
@@ -25,15 +26,19 @@ export interface WeightPhase {
   readonly weights: WeightRule;
 }
 
-/** Deferred re-weighting: uniform weights before `startEpoch`, `classWeights` from it on. */
+/**
+ * The loop's phases for a DRW schedule from @iwlab/losses (`deferredReweighting`, which owns the
+ * schedule and its validation): uniform weights before its start epoch, its class weights from it on.
+ */
 export function deferredWeightPhases(
-  startEpoch: number,
-  classWeights: readonly number[],
+  schedule: Pick<DeferredReweighting, 'startEpoch' | 'classWeightsAt'>,
 ): WeightPhase[] {
-  return [
-    { fromEpoch: 0, weights: 'uniform' },
-    { fromEpoch: startEpoch, weights: { perClass: classWeights } },
-  ];
+  const { startEpoch } = schedule;
+  const late: WeightPhase = {
+    fromEpoch: startEpoch,
+    weights: { perClass: schedule.classWeightsAt(startEpoch) },
+  };
+  return startEpoch === 0 ? [late] : [{ fromEpoch: 0, weights: 'uniform' }, late];
 }
 
 export function validateWeightPhases(
