@@ -13,9 +13,9 @@ import {
   batchNorm,
   conv,
   dense,
+  denseHead,
   dropout,
   flatten,
-  hiddenDense,
   maxPool,
   relu,
   type Sym,
@@ -46,28 +46,26 @@ export function buildMlp(
 ): tfl.LayersModel {
   const x = inputOf(spec.inputShape);
   const at = new Set(spec.dropoutAt);
-  let h = dropout(
+  const h = dropout(
     ctx,
     clock,
     flatten(x, 'flatten'),
     at.has('input') ? spec.dropout : 0,
     'input_dropout',
   );
-  spec.hidden.forEach((units, i) => {
-    h = hiddenDense(
-      ctx,
-      clock,
-      h,
-      units,
-      {
-        batchNorm: spec.batchNorm,
-        activation: spec.activation,
-        dropout: at.has('hidden') ? spec.dropout : 0,
-      },
-      `dense${i + 1}`,
-    );
-  });
-  return finish(x, dense(ctx, h, spec.numClasses, 'logits'), 'mlp');
+  const logits = denseHead(
+    ctx,
+    clock,
+    h,
+    spec.hidden,
+    {
+      batchNorm: spec.batchNorm,
+      activation: spec.activation,
+      dropout: at.has('hidden') ? spec.dropout : 0,
+    },
+    spec.numClasses,
+  );
+  return finish(x, logits, 'mlp');
 }
 
 /** conv → [BN] → ReLU; the conv keeps its bias only without BN (β replaces it). */
@@ -132,21 +130,15 @@ export function buildCnn(
     y = dropout(ctx, clock, y, at.has('conv') ? spec.dropout : 0, `pool${b + 1}_dropout`);
   });
   y = flatten(y, 'flatten');
-  denseWidths.forEach((units, i) => {
-    y = hiddenDense(
-      ctx,
-      clock,
-      y,
-      units,
-      {
-        batchNorm: spec.batchNorm,
-        activation: 'relu',
-        dropout: at.has('dense') ? spec.dropout : 0,
-      },
-      `dense${i + 1}`,
-    );
-  });
-  return finish(x, dense(ctx, y, spec.numClasses, 'logits'), spec.kind);
+  const logits = denseHead(
+    ctx,
+    clock,
+    y,
+    denseWidths,
+    { batchNorm: spec.batchNorm, activation: 'relu', dropout: at.has('dense') ? spec.dropout : 0 },
+    spec.numClasses,
+  );
+  return finish(x, logits, spec.kind);
 }
 
 interface ResNetPlan {
@@ -295,19 +287,17 @@ export function buildText(
     embedded,
   ]) as Sym;
   h = dropout(ctx, clock, h, at.has('embedding') ? spec.dropout : 0, 'embedding_dropout');
-  spec.hidden.forEach((units, i) => {
-    h = hiddenDense(
-      ctx,
-      clock,
-      h,
-      units,
-      {
-        batchNorm: spec.batchNorm,
-        activation: spec.activation,
-        dropout: at.has('hidden') ? spec.dropout : 0,
-      },
-      `dense${i + 1}`,
-    );
-  });
-  return finish(ids, dense(ctx, h, spec.numClasses, 'logits'), 'text');
+  const logits = denseHead(
+    ctx,
+    clock,
+    h,
+    spec.hidden,
+    {
+      batchNorm: spec.batchNorm,
+      activation: spec.activation,
+      dropout: at.has('hidden') ? spec.dropout : 0,
+    },
+    spec.numClasses,
+  );
+  return finish(ids, logits, 'text');
 }

@@ -104,3 +104,19 @@ export function hiddenDense(
   h = activation(h, opts.activation, `${name}_${opts.activation}`);
   return dropout(ctx, clock, h, opts.dropout, `${name}_dropout`);
 }
+
+/** The classifier head every zoo network ends with: hidden dense layers dense1.., then logits. */
+export function denseHead(
+  ctx: BuildContext,
+  clock: DropoutClock,
+  x: Sym,
+  widths: readonly number[],
+  opts: { batchNorm: boolean; activation: Activation; dropout: number },
+  numClasses: number,
+): Sym {
+  const h = widths.reduce(
+    (acc, units, i) => hiddenDense(ctx, clock, acc, units, opts, `dense${i + 1}`),
+    x,
+  );
+  return dense(ctx, h, numClasses, 'logits');
+}
