@@ -27,7 +27,7 @@ async function measure(cmd: string, argv: string[]): Promise<Measured> {
   return parsed;
 }
 
-function iwlabArgv(net: NetName): string[] {
+function iwlabArgv(net: NetName, threads: number): string[] {
   return [
     '--import',
     'tsx',
@@ -40,6 +40,8 @@ function iwlabArgv(net: NetName): string[] {
     String(args.steps),
     '--batch',
     String(args.batch),
+    '--threads',
+    String(threads),
     ...(args.stockKernels ? ['--stock-kernels'] : []),
   ];
 }
@@ -60,7 +62,7 @@ function torchArgv(net: NetName, threads: number): string[] {
   ];
 }
 
-const iwlab = (net: NetName) => measure(process.execPath, iwlabArgv(net));
+const iwlab = (net: NetName, threads: number) => measure(process.execPath, iwlabArgv(net, threads));
 const torch = (net: NetName, threads: number) => measure(args.python, torchArgv(net, threads));
 
 /**
@@ -129,15 +131,24 @@ console.log(
 let peerProblem: string | null = null;
 const results: Record<string, unknown>[] = [];
 for (const net of args.nets) {
-  const single = await iwlab(net);
-  const row: Record<string, unknown> = { net, iwlab: single };
+  // iwlab's best single process, like PyTorch's below: native kernels on one thread or on all
+  // cores (the wasm kernels run on one thread whatever is asked).
+  const iwlabTries = [await iwlab(net, 1)];
+  if (args.procs > 1) iwlabTries.push(await iwlab(net, args.procs));
+  const single = iwlabTries.reduce((a, b) => (b.examplesPerSecond > a.examplesPerSecond ? b : a));
+  const oneThreadIwlab = iwlabTries[0] as Measured;
+  const row: Record<string, unknown> = { net, iwlab: iwlabTries };
+  const details = single.details as Record<string, unknown> | undefined;
   console.log(
-    `\n[${net}] ${single.parameters} parameters, iwlab backend ${String(single.backend)}`,
+    `\n[${net}] ${single.parameters} parameters, iwlab backend ${String(single.backend)}, ` +
+      `native kernels: ${String(details?.nativeKernels ?? 'n/a')}`,
   );
-  console.log(
-    `  single process   iwlab ${fmt(single.examplesPerSecond)}   ` +
-      `per CPU-second ${fmt(single.examplesPerCpuSecond)}`,
-  );
+  for (const [i, t] of iwlabTries.entries()) {
+    console.log(
+      `  ${i === 0 ? 'single process' : '              '}   iwlab ${fmt(t.examplesPerSecond)}   ` +
+        `per CPU-second ${fmt(t.examplesPerCpuSecond)}   (${i === 0 ? 1 : args.procs} threads asked)`,
+    );
+  }
   let torchSingle: Measured | null = null;
   if (args.peer && peerProblem === null) {
     try {
@@ -156,8 +167,8 @@ for (const net of args.nets) {
       const oneThread = tries[0] as Measured;
       console.log(
         `  single ratio iwlab / torch best: ${ratio(single.examplesPerSecond, torchSingle.examplesPerSecond)}; ` +
-          `per CPU-second vs torch 1 thread: ` +
-          `${ratio(single.examplesPerCpuSecond, oneThread.examplesPerCpuSecond)}`,
+          `per CPU-second, 1 thread each: ` +
+          `${ratio(oneThreadIwlab.examplesPerCpuSecond, oneThread.examplesPerCpuSecond)}`,
       );
     } catch (error) {
       peerProblem = error instanceof Error ? error.message : String(error);
@@ -165,7 +176,8 @@ for (const net of args.nets) {
     }
   }
   if (args.sweep) {
-    const sweep = await together(args.procs, process.execPath, iwlabArgv(net));
+    // One iwlab process per core, one thread each.
+    const sweep = await together(args.procs, process.execPath, iwlabArgv(net, 1));
     row.iwlabSweep = sweep;
     console.log(
       `  sweep ${args.procs} procs   iwlab ${fmt(sweep.total)} ` +

@@ -1,4 +1,5 @@
-// One iwlab training process: `tsx train-one.ts --backend wasm --net small --steps 20 --batch 64`.
+// One iwlab training process: `tsx train-one.ts --backend wasm --net small --steps 20 --batch 64`
+// [--threads 1].
 // Prints one JSON line. With --sweep-seconds it prints READY after warm-up, waits for a line on
 // stdin, then trains for that many seconds (run.ts starts one per core and releases them at once).
 import { createInterface } from 'node:readline';
@@ -16,6 +17,8 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '64' },
     'sweep-seconds': { type: 'string' },
     'stock-kernels': { type: 'boolean', default: false },
+    // Threads for the native (oneDNN) kernels; wasm itself is single-threaded in Node.
+    threads: { type: 'string' },
   },
 });
 
@@ -33,6 +36,7 @@ function waitForGo(): Promise<void> {
 
 const info = await initBackend(values.backend as BackendChoice, {
   fastKernels: !values['stock-kernels'],
+  ...(values.threads === undefined ? {} : { threads: Number(values.threads) }),
 });
 const sweepSeconds = values['sweep-seconds'];
 const result = await timeTraining(values.net as NetName, Number(values.batch), {

@@ -2,7 +2,13 @@ import { Rng } from '@iwlab/core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { installedFastKernels, installFastKernels, uninstallFastKernels } from './fast-kernels.js';
+import { CONV_MODES, nativeCalls, useConvMode } from './__tests__/native-modes.js';
+import {
+  installedFastKernels,
+  installFastKernels,
+  nativeConvolutions,
+  uninstallFastKernels,
+} from './fast-kernels.js';
 import { initBackend } from './init.js';
 
 type Case = { name: string; build: () => tf.Tensor[] };
@@ -48,26 +54,32 @@ function values(rng: Rng, shape: number[]): tf.Tensor {
 beforeAll(async () => {
   await initBackend('wasm', { env: {} });
   // Every comparison below is only meaningful if the replacements are in place.
-  expect([...installedFastKernels('wasm')].sort()).toEqual([
-    'AvgPoolGrad',
-    'BatchMatMul',
-    'Conv2DBackpropFilter',
-    'Conv2DBackpropInput',
-    'MaxPoolGrad',
-    'Sum',
-  ]);
+  const nativeOnly = nativeConvolutions() === undefined ? [] : ['Conv2D', 'FusedConv2D'];
+  expect([...installedFastKernels('wasm')].sort()).toEqual(
+    [
+      'AvgPoolGrad',
+      'BatchMatMul',
+      'Conv2DBackpropFilter',
+      'Conv2DBackpropInput',
+      'MaxPoolGrad',
+      'Sum',
+      ...nativeOnly,
+    ].sort(),
+  );
 });
 
-describe('fast wasm kernels give the cpu backend stock gradients', () => {
+describe.each(CONV_MODES)('$mode give the cpu backend stock results', (mode) => {
+  useConvMode(mode);
   const rng = Rng.fromSeed(2019);
   const convCases: Case[] = [];
-  for (let i = 0; i < 14; i++) {
+  for (let i = 0; i < 16; i++) {
     const batch = rng.int(1, 3);
     const size = rng.int(5, 9);
     const width = rng.int(5, 9);
-    // Few input channels take the im2col path, more take the swapped-convolution path.
+    // Few input channels take the im2col path, more take the swapped-convolution path; oneDNN
+    // keeps NHWC below 8 channels on either side and uses its blocked layouts above.
     const inC = i < 6 ? rng.int(1, 5) : rng.int(9, 12);
-    const outC = rng.int(1, 5);
+    const outC = i < 14 ? rng.int(1, 5) : rng.int(8, 17);
     const k = rng.int(1, 3);
     const stride = (i % 2) + 1;
     const pad = i % 4 < 2 ? 'same' : 'valid';
@@ -89,12 +101,15 @@ describe('fast wasm kernels give the cpu backend stock gradients', () => {
   }
   for (const c of convCases) it(c.name, () => expectSameAsCpu(c.build));
 
-  it('fused conv2d with bias and relu (the tfjs-layers path) too', () =>
+  it.each([
+    [3, 4],
+    [16, 24],
+  ])('fused conv2d with bias and relu (the tfjs-layers path), %i->%i channels', (inC, outC) =>
     expectSameAsCpu(() => {
       const r = Rng.fromSeed(5);
-      const x = values(r, [2, 8, 8, 3]);
-      const f = values(r, [3, 3, 3, 4]);
-      const bias = values(r, [4]);
+      const x = values(r, [2, 8, 8, inC]);
+      const f = values(r, [3, 3, inC, outC]);
+      const bias = values(r, [outC]);
       const [dx, df, db] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
         tf.sum(
           tf.square(
@@ -110,8 +125,30 @@ describe('fast wasm kernels give the cpu backend stock gradients', () => {
         ),
       )([x, f, bias]);
       return [dx as tf.Tensor, df as tf.Tensor, db as tf.Tensor];
-    }));
+    }),
+  );
 
+  it('does not leak tensors inside the replaced convolution kernels', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.ones([2, 6, 6, 2]) as tf.Tensor4D;
+    const f = tf.ones([3, 3, 2, 2]) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.maxPool(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), 2, 2, 'same')),
+    )([x, f]);
+    tf.dispose(grads);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, f]);
+  });
+
+  it('ran the convolutions above through this mode', () => {
+    // 16 cases x (forward + 2 gradients), the fused ones and the leak check.
+    if (mode.native() === undefined) expect(nativeCalls()).toBe(0);
+    else expect(nativeCalls()).toBeGreaterThanOrEqual(16 * 3 + 2 * 3);
+  });
+});
+
+describe('fast wasm kernels give the cpu backend stock gradients', () => {
   for (const [transposeA, transposeB] of [
     [true, false],
     [false, true],
@@ -258,18 +295,5 @@ describe('installFastKernels', () => {
   it('leaves the cpu backend on its stock kernels', () => {
     expect(installedFastKernels('cpu')).toEqual([]);
     expect(installFastKernels('cpu')).toEqual([]);
-  });
-
-  it('does not leak tensors inside the replaced kernels', async () => {
-    await tf.setBackend('wasm');
-    const x = tf.ones([2, 6, 6, 2]) as tf.Tensor4D;
-    const f = tf.ones([3, 3, 2, 2]) as tf.Tensor4D;
-    const before = tf.memory().numTensors;
-    const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-      tf.sum(tf.maxPool(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), 2, 2, 'same')),
-    )([x, f]);
-    tf.dispose(grads);
-    expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([x, f]);
   });
 });

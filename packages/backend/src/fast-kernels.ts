@@ -8,6 +8,13 @@ import { conv2dFilterGradient, conv2dInputGradient } from './internal/kernels/co
 import { conv2dFilterGradientIm2col, IM2COL_MAX_IN_CHANNELS } from './internal/kernels/im2col.js';
 import { matMulWithoutTransposedOperands } from './internal/kernels/matmul.js';
 import {
+  type NativeConvolutions,
+  nativeConv2d,
+  nativeConv2dBackpropFilter,
+  nativeConv2dBackpropInput,
+  nativeConvFits,
+} from './internal/kernels/native-conv.js';
+import {
   avgPoolGradTiled,
   type HeapBackend,
   maxPoolGradOnHeap,
@@ -16,6 +23,8 @@ import { sumLeadingAxes } from './internal/kernels/sum.js';
 
 /** Names of the kernels `installFastKernels` can replace. */
 export type FastKernelName =
+  | 'Conv2D'
+  | 'FusedConv2D'
   | 'Conv2DBackpropInput'
   | 'Conv2DBackpropFilter'
   | 'BatchMatMul'
@@ -55,10 +64,103 @@ function hasHeap(backend: unknown): backend is HeapBackend {
   return typeof b?.typedArrayFromHeap === 'function' && typeof b.makeOutput === 'function';
 }
 
+let native: NativeConvolutions | undefined;
+
+/**
+ * Routes convolutions (forward and both gradients) on heap backends (wasm) to these native kernels,
+ * or back to the wasm ones with `undefined`. `initBackend` does this when @iwlab/onednn is
+ * installed and built.
+ */
+export function setNativeConvolutions(kernels: NativeConvolutions | undefined): void {
+  native = kernels;
+}
+
+/** The native convolutions in use, if any. */
+export function nativeConvolutions(): NativeConvolutions | undefined {
+  return native;
+}
+
+/** oneDNN takes NHWC float32 with floor rounding; anything else stays on the backend's kernels. */
+function nativeFor(args: KernelArgs, ...infos: (tf.TensorInfo | undefined)[]) {
+  const a = (args.attrs ?? {}) as Attrs;
+  const usable =
+    native !== undefined &&
+    hasHeap(args.backend) &&
+    !isNchw(a) &&
+    (a.dimRoundingMode === undefined || a.dimRoundingMode === null) &&
+    nativeConvFits(...infos);
+  return usable
+    ? { dnn: native as NativeConvolutions, backend: args.backend as HeapBackend }
+    : null;
+}
+
+const FUSABLE_ACTIVATIONS = new Set([undefined, null, 'linear', 'relu']);
+
 const IMPLS: Record<FastKernelName, Impl> = {
+  Conv2D: (args, stock) => {
+    const a = (args.attrs ?? {}) as Attrs;
+    const { x, filter } = args.inputs;
+    const on = nativeFor(args, x, filter);
+    if (on === null || x === undefined || filter === undefined) {
+      return callStock(stock, args, 'Conv2D');
+    }
+    return nativeConv2d(
+      on.dnn,
+      on.backend,
+      x,
+      filter,
+      a.strides as [number, number],
+      a.pad as 'same',
+      (a.dilations ?? 1) as [number, number],
+      undefined,
+    );
+  },
+  FusedConv2D: (args, stock) => {
+    const a = (args.attrs ?? {}) as Attrs;
+    const { x, filter, bias, preluActivationWeights } = args.inputs;
+    const on = nativeFor(args, x, filter, bias);
+    const channels = filter?.shape[3];
+    const biasFits = bias === undefined || tf.util.sizeFromShape(bias.shape) === channels;
+    if (
+      on === null ||
+      x === undefined ||
+      filter === undefined ||
+      preluActivationWeights !== undefined ||
+      !FUSABLE_ACTIVATIONS.has(a.activation as string) ||
+      !biasFits
+    ) {
+      return callStock(stock, args, 'FusedConv2D');
+    }
+    return nativeConv2d(
+      on.dnn,
+      on.backend,
+      x,
+      filter,
+      a.strides as [number, number],
+      a.pad as 'same',
+      (a.dilations ?? 1) as [number, number],
+      undefined,
+      { ...(bias === undefined ? {} : { bias }), relu: a.activation === 'relu' },
+    );
+  },
   Conv2DBackpropInput: (args, stock) => {
     const a = (args.attrs ?? {}) as Attrs;
     if (isNchw(a)) return callStock(stock, args, 'Conv2DBackpropInput');
+    const { dy, filter } = args.inputs;
+    const on = nativeFor(args, dy, filter);
+    if (on !== null && dy !== undefined && filter !== undefined) {
+      return nativeConv2dBackpropInput(
+        on.dnn,
+        on.backend,
+        dy,
+        filter,
+        a.inputShape as [number, number, number, number],
+        a.strides as [number, number],
+        a.pad as 'same',
+        undefined,
+      );
+    }
+    if (!allTensors(args)) return callStock(stock, args, 'Conv2DBackpropInput');
     return conv2dInputGradient(
       tensor<tf.Rank.R4>(args.inputs.dy, 'dy'),
       tensor<tf.Rank.R4>(args.inputs.filter, 'filter'),
@@ -71,6 +173,20 @@ const IMPLS: Record<FastKernelName, Impl> = {
   Conv2DBackpropFilter: (args, stock) => {
     const a = (args.attrs ?? {}) as Attrs;
     if (isNchw(a)) return callStock(stock, args, 'Conv2DBackpropFilter');
+    const on = nativeFor(args, args.inputs.x, args.inputs.dy);
+    if (on !== null && args.inputs.x !== undefined && args.inputs.dy !== undefined) {
+      return nativeConv2dBackpropFilter(
+        on.dnn,
+        on.backend,
+        args.inputs.x,
+        args.inputs.dy,
+        a.filterShape as [number, number, number, number],
+        a.strides as [number, number],
+        a.pad as 'same',
+        undefined,
+      );
+    }
+    if (!allTensors(args)) return callStock(stock, args, 'Conv2DBackpropFilter');
     const x = tensor<tf.Rank.R4>(args.inputs.x, 'x');
     const params = [
       x,
@@ -149,10 +265,23 @@ const DEFAULT_KERNELS: Readonly<Record<string, readonly FastKernelName[]>> = {
   ],
 };
 
+/** Forward convolutions are worth replacing only by native kernels; XNNPACK's are the wasm best. */
+const NATIVE_ONLY: readonly FastKernelName[] = ['Conv2D', 'FusedConv2D'];
+
 /** The kernels `installFastKernels(backendName)` replaces when not told which. */
 export function defaultFastKernels(backendName: string): readonly FastKernelName[] {
-  return DEFAULT_KERNELS[backendName] ?? [];
+  const kernels = DEFAULT_KERNELS[backendName] ?? [];
+  return native !== undefined && kernels.length > 0 ? [...NATIVE_ONLY, ...kernels] : kernels;
 }
+
+// Kernels that work on TensorInfos (heap views) and check for themselves what they can handle.
+const HEAP_KERNELS = new Set<FastKernelName>([
+  'MaxPoolGrad',
+  'Conv2D',
+  'FusedConv2D',
+  'Conv2DBackpropInput',
+  'Conv2DBackpropFilter',
+]);
 
 const installed = new Map<string, Map<FastKernelName, tf.KernelConfig | undefined>>();
 
@@ -183,7 +312,7 @@ export function installFastKernels(
       kernelFunc: ((args: KernelArgs) =>
         // The op-based replacements need Tensors of this tfjs-core; the engine passes those, but a
         // caller handing raw TensorInfos (or another tfjs-core's Tensors) gets the stock kernel.
-        name === 'MaxPoolGrad' || allTensors(args) || stock === undefined
+        HEAP_KERNELS.has(name) || allTensors(args) || stock === undefined
           ? impl(args, stock)
           : callStock(stock, args, name)) as tf.KernelFunc,
     });

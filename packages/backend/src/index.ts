@@ -3,6 +3,8 @@ export {
   type FastKernelName,
   installedFastKernels,
   installFastKernels,
+  nativeConvolutions,
+  setNativeConvolutions,
   uninstallFastKernels,
 } from './fast-kernels.js';
 export { ensureGradients } from './gradients.js';
@@ -12,3 +14,5 @@ export {
   initBackend,
   resolveBackendChoice,
 } from './init.js';
+export type { NativeConvolutions } from './internal/kernels/native-conv.js';
+export type { NativeKernelsOptions } from './native.js';

@@ -118,6 +118,20 @@ async function runInline(
   return outcomes;
 }
 
+/**
+ * Children share the cores: native kernels (oneDNN, OpenMP) would otherwise each start a thread
+ * per core, and `jobs` processes x all cores threads wait on each other. An OMP_NUM_THREADS the
+ * user set wins.
+ */
+export function childEnvironment(
+  jobs: number,
+  env: NodeJS.ProcessEnv = process.env,
+  cores: number = availableParallelism(),
+): NodeJS.ProcessEnv {
+  if (env.OMP_NUM_THREADS !== undefined && env.OMP_NUM_THREADS !== '') return env;
+  return { ...env, OMP_NUM_THREADS: String(Math.max(1, Math.floor(cores / jobs))) };
+}
+
 function runInChildren(
   todo: readonly GridPoint[],
   jobs: number,
@@ -136,8 +150,9 @@ function runInChildren(
     const finishIfIdle = () => {
       if (children.size === 0) resolve(outcomes);
     };
+    const env = childEnvironment(jobs);
     const startChild = () => {
-      const child = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
       children.add(child);
       let current: { point: GridPoint; started: number } | undefined;
       // tfjs has one backend per process: a child serves runs of one backend choice only.

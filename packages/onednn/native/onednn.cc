@@ -1,0 +1,319 @@
+// Node-API binding to oneDNN's convolution primitives, for tensors that live in JS memory (the
+// wasm backend's heap, or any Float32Array): NHWC activations, HWIO filters, as TensorFlow.js
+// stores them. The JS side (src/) validates shapes; this file trusts the geometry it is given.
+//
+// Why plans are cached: creating a oneDNN primitive JIT-compiles code (milliseconds), while a
+// training step runs the same few convolution shapes thousands of times.
+// Why blocked layouts: oneDNN's fastest CPU kernels use channel-blocked layouts (nChw16c); the
+// reorders to and from NHWC are memory-bound passes that cost far less than the convolution
+// itself, except when a side has very few channels (the RGB input layer), where NHWC is kept.
+#include <napi.h>
+#include <omp.h>
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "oneapi/dnnl/dnnl.hpp"
+
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+enum Op : int32_t { kForward = 0, kBackwardData = 1, kBackwardWeights = 2 };
+
+// Index of each geometry field in the Int32Array the JS side passes (src/internal/native.ts).
+enum Field : int {
+  kBatch, kInH, kInW, kInC, kOutH, kOutW, kOutC, kFilterH, kFilterW, kStrideH, kStrideW,
+  kDilationH, kDilationW, kPadTop, kPadBottom, kPadLeft, kPadRight, kFieldCount
+};
+
+// Below this many channels on a side, blocking that side pads it to 16 and wastes most of the work.
+constexpr int kMinChannelsToBlock = 8;
+
+dnnl::engine& Engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& Stream() {
+  static dnnl::stream stream(Engine());
+  return stream;
+}
+
+// One side of a primitive: the user's layout, the primitive's layout, and, when they differ, a
+// buffer in the primitive's layout plus the reorder into or out of it.
+struct Side {
+  memory user;     // data handle set per call
+  memory inner;    // == user when no reorder is needed
+  dnnl::reorder to_inner;
+  dnnl::reorder to_user;
+  bool reordered = false;
+
+  void Init(const memory::desc& user_md, const memory::desc& inner_md, bool is_output) {
+    user = memory(user_md, Engine(), DNNL_MEMORY_NONE);
+    if (inner_md == user_md) {
+      inner = user;
+      return;
+    }
+    reordered = true;
+    inner = memory(inner_md, Engine());
+    if (is_output) {
+      to_user = dnnl::reorder(inner, user);
+    } else {
+      to_inner = dnnl::reorder(user, inner);
+    }
+  }
+  void Bind(float* data) { user.set_data_handle(data); }
+  void In() {
+    if (reordered) to_inner.execute(Stream(), user, inner);
+  }
+  void Out() {
+    if (reordered) to_user.execute(Stream(), inner, user);
+  }
+};
+
+struct Plan {
+  dnnl::primitive primitive;
+  Side a, b, out;      // forward: x, w, y; backward data: dy, w, dx; backward weights: x, dy, dw
+  memory bias;         // forward with bias only
+  bool has_bias = false;
+  int arg_a = 0, arg_b = 0, arg_out = 0;
+  std::string impl;
+};
+
+struct Dims {
+  memory::dims src, weights, dst, strides, dilations, pad_l, pad_r;
+};
+
+Dims ToDims(const int32_t* g) {
+  return Dims{
+      {g[kBatch], g[kInC], g[kInH], g[kInW]},
+      {g[kOutC], g[kInC], g[kFilterH], g[kFilterW]},
+      {g[kBatch], g[kOutC], g[kOutH], g[kOutW]},
+      {g[kStrideH], g[kStrideW]},
+      // oneDNN counts dilation from 0 (TensorFlow's 1 is oneDNN's 0).
+      {g[kDilationH] - 1, g[kDilationW] - 1},
+      {g[kPadTop], g[kPadLeft]},
+      {g[kPadBottom], g[kPadRight]},
+  };
+}
+
+memory::desc Any(const memory::dims& d) { return memory::desc(d, dt::f32, tag::any); }
+
+std::unique_ptr<Plan> MakePlan(Op op, const int32_t* g, bool with_bias, bool relu) {
+  const Dims d = ToDims(g);
+  const memory::desc user_src(d.src, dt::f32, tag::nhwc);
+  const memory::desc user_wei(d.weights, dt::f32, tag::hwio);
+  const memory::desc user_dst(d.dst, dt::f32, tag::nhwc);
+  const bool block = g[kInC] >= kMinChannelsToBlock && g[kOutC] >= kMinChannelsToBlock;
+  const memory::desc src_md = block ? Any(d.src) : user_src;
+  const memory::desc wei_md = block ? Any(d.weights) : user_wei;
+  const memory::desc dst_md = block ? Any(d.dst) : user_dst;
+  const auto algo = dnnl::algorithm::convolution_direct;
+
+  auto plan = std::make_unique<Plan>();
+  const dnnl::convolution_forward::desc hint_desc(dnnl::prop_kind::forward_training, algo, src_md,
+                                                  wei_md, dst_md, d.strides, d.dilations, d.pad_l,
+                                                  d.pad_r);
+  const dnnl::convolution_forward::primitive_desc hint(hint_desc, Engine());
+
+  if (op == kForward) {
+    dnnl::primitive_attr attr;
+    if (relu) {
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+      attr.set_post_ops(ops);
+    }
+    const memory::desc bias_md({g[kOutC]}, dt::f32, tag::x);
+    const auto desc = with_bias
+        ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algo, src_md, wei_md,
+                                          bias_md, dst_md, d.strides, d.dilations, d.pad_l,
+                                          d.pad_r)
+        : hint_desc;
+    const dnnl::convolution_forward::primitive_desc pd(desc, attr, Engine());
+    plan->a.Init(user_src, pd.src_desc(), false);
+    plan->b.Init(user_wei, pd.weights_desc(), false);
+    plan->out.Init(user_dst, pd.dst_desc(), true);
+    if (with_bias) {
+      plan->bias = memory(bias_md, Engine(), DNNL_MEMORY_NONE);
+      plan->has_bias = true;
+    }
+    plan->primitive = dnnl::convolution_forward(pd);
+    plan->arg_a = DNNL_ARG_SRC;
+    plan->arg_b = DNNL_ARG_WEIGHTS;
+    plan->arg_out = DNNL_ARG_DST;
+    plan->impl = pd.impl_info_str();
+  } else if (op == kBackwardData) {
+    const dnnl::convolution_backward_data::desc desc(algo, src_md, wei_md, dst_md, d.strides,
+                                                     d.dilations, d.pad_l, d.pad_r);
+    const dnnl::convolution_backward_data::primitive_desc pd(desc, Engine(), hint);
+    plan->a.Init(user_dst, pd.diff_dst_desc(), false);
+    plan->b.Init(user_wei, pd.weights_desc(), false);
+    plan->out.Init(user_src, pd.diff_src_desc(), true);
+    plan->primitive = dnnl::convolution_backward_data(pd);
+    plan->arg_a = DNNL_ARG_DIFF_DST;
+    plan->arg_b = DNNL_ARG_WEIGHTS;
+    plan->arg_out = DNNL_ARG_DIFF_SRC;
+    plan->impl = pd.impl_info_str();
+  } else {
+    const dnnl::convolution_backward_weights::desc desc(algo, src_md, wei_md, dst_md, d.strides,
+                                                        d.dilations, d.pad_l, d.pad_r);
+    const dnnl::convolution_backward_weights::primitive_desc pd(desc, Engine(), hint);
+    plan->a.Init(user_src, pd.src_desc(), false);
+    plan->b.Init(user_dst, pd.diff_dst_desc(), false);
+    plan->out.Init(user_wei, pd.diff_weights_desc(), true);
+    plan->primitive = dnnl::convolution_backward_weights(pd);
+    plan->arg_a = DNNL_ARG_SRC;
+    plan->arg_b = DNNL_ARG_DIFF_DST;
+    plan->arg_out = DNNL_ARG_DIFF_WEIGHTS;
+    plan->impl = pd.impl_info_str();
+  }
+  return plan;
+}
+
+// A small LRU of plans: a run uses a handful of shapes, but a last partial batch or an evaluation
+// batch size adds more, and each plan holds reorder buffers the size of its tensors.
+class PlanCache {
+ public:
+  static constexpr size_t kCapacity = 64;
+
+  Plan& Get(Op op, const int32_t* g, bool with_bias, bool relu) {
+    std::string key(reinterpret_cast<const char*>(g), sizeof(int32_t) * kFieldCount);
+    key.push_back(static_cast<char>(op));
+    key.push_back(with_bias ? 'b' : '-');
+    key.push_back(relu ? 'r' : '-');
+    auto found = index_.find(key);
+    if (found != index_.end()) {
+      order_.splice(order_.begin(), order_, found->second);
+      return *found->second->second;
+    }
+    order_.emplace_front(key, MakePlan(op, g, with_bias, relu));
+    index_[key] = order_.begin();
+    if (order_.size() > kCapacity) {
+      index_.erase(order_.back().first);
+      order_.pop_back();
+    }
+    return *order_.front().second;
+  }
+  size_t Size() const { return order_.size(); }
+  void Clear() {
+    index_.clear();
+    order_.clear();
+  }
+
+ private:
+  using Entry = std::pair<std::string, std::unique_ptr<Plan>>;
+  std::list<Entry> order_;
+  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+};
+
+PlanCache& Cache() {
+  static PlanCache cache;
+  return cache;
+}
+
+float* Floats(const Napi::Value& value) {
+  auto array = value.As<Napi::Float32Array>();
+  return array.Data();
+}
+
+// conv2d(op, geometry: Int32Array, a: Float32Array, b: Float32Array, out: Float32Array,
+//        bias: Float32Array | null, relu: boolean) -> implementation name
+Napi::Value Conv2d(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    const Op op = static_cast<Op>(info[0].As<Napi::Number>().Int32Value());
+    const int32_t* g = info[1].As<Napi::Int32Array>().Data();
+    const bool with_bias = info[5].IsTypedArray();
+    const bool relu = info[6].ToBoolean();
+    Plan& plan = Cache().Get(op, g, with_bias, relu);
+    plan.a.Bind(Floats(info[2]));
+    plan.b.Bind(Floats(info[3]));
+    plan.out.Bind(Floats(info[4]));
+    plan.a.In();
+    plan.b.In();
+    std::unordered_map<int, memory> args{
+        {plan.arg_a, plan.a.inner}, {plan.arg_b, plan.b.inner}, {plan.arg_out, plan.out.inner}};
+    if (plan.has_bias) {
+      plan.bias.set_data_handle(Floats(info[5]));
+      args.emplace(DNNL_ARG_BIAS, plan.bias);
+    }
+    plan.primitive.execute(Stream(), args);
+    plan.out.Out();
+    Stream().wait();
+    return Napi::String::New(env, plan.impl);
+  } catch (const dnnl::error& e) {
+    std::ostringstream message;
+    message << "oneDNN: " << e.what() << " (status " << static_cast<int>(e.status) << ")";
+    Napi::Error::New(env, message.str()).ThrowAsJavaScriptException();
+    return env.Undefined();
+  } catch (const std::exception& e) {
+    Napi::Error::New(env, e.what()).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  omp_set_num_threads(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value Threads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), omp_get_max_threads());
+}
+
+const char* IsaName(dnnl::cpu_isa isa) {
+  switch (isa) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    default: return "other";
+  }
+}
+
+Napi::Value Version(const Napi::CallbackInfo& info) {
+  const dnnl_version_t* v = dnnl_version();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("major", v->major);
+  out.Set("minor", v->minor);
+  out.Set("patch", v->patch);
+  out.Set("hash", v->hash);
+  out.Set("isa", IsaName(dnnl::get_effective_cpu_isa()));
+  return out;
+}
+
+Napi::Value CachedPlans(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(Cache().Size()));
+}
+
+Napi::Value ClearPlans(const Napi::CallbackInfo& info) {
+  Cache().Clear();
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("conv2d", Napi::Function::New(env, Conv2d));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("threads", Napi::Function::New(env, Threads));
+  exports.Set("version", Napi::Function::New(env, Version));
+  exports.Set("cachedPlans", Napi::Function::New(env, CachedPlans));
+  exports.Set("clearPlans", Napi::Function::New(env, ClearPlans));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(iwlab_onednn, Init)

@@ -1,0 +1,122 @@
+// @iwlab/onednn: oneDNN's CPU convolutions (the library PyTorch uses) for data in JS memory.
+import { type Conv2dGeometry, ConvOp, checkLength, packGeometry, sizes } from './conv2d.js';
+import { loadBinding, type NativeBinding } from './internal/binding.js';
+
+export type { Conv2dGeometry } from './conv2d.js';
+
+export interface Conv2dForwardOptions {
+  /** Added per output channel (length outChannels). */
+  readonly bias?: Float32Array;
+  /** Applies max(0, ·) to the result, fused into the convolution. */
+  readonly relu?: boolean;
+}
+
+/** oneDNN convolutions on NHWC activations and HWIO filters, as TensorFlow.js lays them out. */
+export interface OneDnn {
+  /** e.g. "2.6.3". */
+  readonly version: string;
+  /** The instruction set oneDNN's kernels use on this CPU, e.g. "avx512_core". */
+  readonly isa: string;
+  /** out = conv(x, filter) [+ bias] [then relu]. Returns the oneDNN implementation used. */
+  conv2dForward(
+    geometry: Conv2dGeometry,
+    x: Float32Array,
+    filter: Float32Array,
+    out: Float32Array,
+    options?: Conv2dForwardOptions,
+  ): string;
+  /** dx = the gradient of the convolution with respect to its input, given dy. */
+  conv2dBackwardData(
+    geometry: Conv2dGeometry,
+    dy: Float32Array,
+    filter: Float32Array,
+    dx: Float32Array,
+  ): string;
+  /** dFilter = the gradient with respect to the filter, given x and dy (overwritten, not added). */
+  conv2dBackwardWeights(
+    geometry: Conv2dGeometry,
+    x: Float32Array,
+    dy: Float32Array,
+    dFilter: Float32Array,
+  ): string;
+  /** OpenMP threads oneDNN uses (default: OMP_NUM_THREADS, else every core). */
+  threads(): number;
+  /**
+   * Sets the threads for later calls. One per process is right for sweeps that run one process
+   * per core. Results can differ in the last bits between thread counts (summation order).
+   */
+  setThreads(n: number): void;
+  /** Compiled convolution plans kept (one per shape and direction, least recently used dropped). */
+  cachedPlans(): number;
+  clearPlans(): void;
+}
+
+export type OneDnnLoad =
+  | { readonly available: true; readonly oneDnn: OneDnn }
+  | { readonly available: false; readonly reason: string };
+
+function wrap(native: NativeBinding): OneDnn {
+  const v = native.version();
+  return {
+    version: `${v.major}.${v.minor}.${v.patch}`,
+    isa: v.isa,
+    conv2dForward(geometry, x, filter, out, options = {}) {
+      const packed = packGeometry(geometry);
+      const n = sizes(geometry);
+      checkLength('x', x, n.input);
+      checkLength('filter', filter, n.filter);
+      checkLength('out', out, n.output);
+      if (options.bias !== undefined) checkLength('bias', options.bias, geometry.outChannels);
+      return native.conv2d(
+        ConvOp.Forward,
+        packed,
+        x,
+        filter,
+        out,
+        options.bias ?? null,
+        options.relu === true,
+      );
+    },
+    conv2dBackwardData(geometry, dy, filter, dx) {
+      const packed = packGeometry(geometry);
+      const n = sizes(geometry);
+      checkLength('dy', dy, n.output);
+      checkLength('filter', filter, n.filter);
+      checkLength('dx', dx, n.input);
+      return native.conv2d(ConvOp.BackwardData, packed, dy, filter, dx, null, false);
+    },
+    conv2dBackwardWeights(geometry, x, dy, dFilter) {
+      const packed = packGeometry(geometry);
+      const n = sizes(geometry);
+      checkLength('x', x, n.input);
+      checkLength('dy', dy, n.output);
+      checkLength('dFilter', dFilter, n.filter);
+      return native.conv2d(ConvOp.BackwardWeights, packed, x, dy, dFilter, null, false);
+    },
+    threads: () => native.threads(),
+    setThreads(n) {
+      if (!Number.isInteger(n) || n < 1) {
+        throw new RangeError(`setThreads: n must be an integer ≥ 1, got ${n}`);
+      }
+      native.setThreads(n);
+    },
+    cachedPlans: () => native.cachedPlans(),
+    clearPlans: () => native.clearPlans(),
+  };
+}
+
+let loaded: OneDnnLoad | undefined;
+
+/**
+ * The oneDNN kernels, or why they are unavailable (add-on not built, library missing). Never
+ * throws; the answer is computed once per process.
+ */
+export function loadOneDnn(): OneDnnLoad {
+  if (loaded === undefined) {
+    const result = loadBinding();
+    loaded = result.ok
+      ? { available: true, oneDnn: wrap(result.binding) }
+      : { available: false, reason: result.reason };
+  }
+  return loaded;
+}

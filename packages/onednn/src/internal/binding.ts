@@ -1,0 +1,53 @@
+// Loads the compiled add-on. It is built at install time (scripts/install.mjs) and may be absent,
+// so loading never throws: it says why the add-on is not there instead.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** The add-on's own functions (native/onednn.cc), before validation. */
+export interface NativeBinding {
+  conv2d(
+    op: number,
+    geometry: Int32Array,
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    bias: Float32Array | null,
+    relu: boolean,
+  ): string;
+  setThreads(n: number): void;
+  threads(): number;
+  version(): { major: number; minor: number; patch: number; hash: string; isa: string };
+  cachedPlans(): number;
+  clearPlans(): void;
+}
+
+export type BindingLoad =
+  | { readonly ok: true; readonly binding: NativeBinding; readonly path: string }
+  | { readonly ok: false; readonly reason: string };
+
+// src/internal/ in development and dist/internal/ once built: the add-on is two folders up.
+const ADDON = fileURLToPath(new URL('../../build/Release/iwlab_onednn.node', import.meta.url));
+
+export function loadBinding(): BindingLoad {
+  if (!existsSync(ADDON)) {
+    return {
+      ok: false,
+      reason:
+        `the native add-on was not built (${ADDON} is missing): install oneDNN's headers ` +
+        '(Debian/Ubuntu: apt-get install libdnnl-dev) and run npm rebuild @iwlab/onednn',
+    };
+  }
+  try {
+    const binding = createRequire(import.meta.url)(ADDON) as NativeBinding;
+    return { ok: true, binding, path: ADDON };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false,
+      reason:
+        `the native add-on at ${ADDON} failed to load: ${message} (is the oneDNN library, ` +
+        'libdnnl.so.2, still installed? Debian/Ubuntu: apt-get install libdnnl2)',
+    };
+  }
+}
