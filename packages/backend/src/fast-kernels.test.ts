@@ -2,11 +2,11 @@ import { Rng } from '@iwlab/core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CONV_MODES, nativeCalls, useConvMode } from './__tests__/native-modes.js';
+import { KERNEL_MODES, nativeCalls, useKernelMode } from './__tests__/native-modes.js';
 import {
   installedFastKernels,
   installFastKernels,
-  nativeConvolutions,
+  nativeKernelsInUse,
   uninstallFastKernels,
 } from './fast-kernels.js';
 import { initBackend } from './init.js';
@@ -54,7 +54,7 @@ function values(rng: Rng, shape: number[]): tf.Tensor {
 beforeAll(async () => {
   await initBackend('wasm', { env: {} });
   // Every comparison below is only meaningful if the replacements are in place.
-  const nativeOnly = nativeConvolutions() === undefined ? [] : ['Conv2D', 'FusedConv2D'];
+  const nativeOnly = nativeKernelsInUse() === undefined ? [] : ['Conv2D', 'FusedConv2D'];
   expect([...installedFastKernels('wasm')].sort()).toEqual(
     [
       'AvgPoolGrad',
@@ -68,87 +68,91 @@ beforeAll(async () => {
   );
 });
 
-describe.each(CONV_MODES)('$mode give the cpu backend stock results', (mode) => {
-  useConvMode(mode);
-  const rng = Rng.fromSeed(2019);
-  const convCases: Case[] = [];
-  for (let i = 0; i < 16; i++) {
-    const batch = rng.int(1, 3);
-    const size = rng.int(5, 9);
-    const width = rng.int(5, 9);
-    // Few input channels take the im2col path, more take the swapped-convolution path; oneDNN
-    // keeps NHWC below 8 channels on either side and uses its blocked layouts above.
-    const inC = i < 6 ? rng.int(1, 5) : rng.int(9, 12);
-    const outC = i < 14 ? rng.int(1, 5) : rng.int(8, 17);
-    const k = rng.int(1, 3);
-    const stride = (i % 2) + 1;
-    const pad = i % 4 < 2 ? 'same' : 'valid';
-    const seed = rng.seed();
-    convCases.push({
-      name: `conv2d x[${batch},${size},${width},${inC}] k${k} ${inC}->${outC} stride ${stride} ${pad}`,
-      build: () => {
-        const r = Rng.fromSeed(seed);
-        const x = values(r, [batch, size, width, inC]) as tf.Tensor4D;
-        const f = values(r, [k, k, inC, outC]) as tf.Tensor4D;
-        const y = tf.conv2d(x, f, stride, pad);
-        const dy = values(r, y.shape);
-        const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-          tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad), dy)),
-        )([x, f]);
-        return [y, dx as tf.Tensor, df as tf.Tensor];
-      },
-    });
-  }
-  for (const c of convCases) it(c.name, () => expectSameAsCpu(c.build));
+describe.each(KERNEL_MODES)(
+  'convolutions with $mode give the cpu backend stock results',
+  (mode) => {
+    useKernelMode(mode);
+    const rng = Rng.fromSeed(2019);
+    const convCases: Case[] = [];
+    for (let i = 0; i < 16; i++) {
+      const batch = rng.int(1, 3);
+      const size = rng.int(5, 9);
+      const width = rng.int(5, 9);
+      // Few input channels take the im2col path, more take the swapped-convolution path; oneDNN
+      // keeps NHWC below 8 channels on either side and uses its blocked layouts above.
+      const inC = i < 6 ? rng.int(1, 5) : rng.int(9, 12);
+      const outC = i < 14 ? rng.int(1, 5) : rng.int(8, 17);
+      const k = rng.int(1, 3);
+      const stride = (i % 2) + 1;
+      const pad = i % 4 < 2 ? 'same' : 'valid';
+      const seed = rng.seed();
+      convCases.push({
+        name: `conv2d x[${batch},${size},${width},${inC}] k${k} ${inC}->${outC} stride ${stride} ${pad}`,
+        build: () => {
+          const r = Rng.fromSeed(seed);
+          const x = values(r, [batch, size, width, inC]) as tf.Tensor4D;
+          const f = values(r, [k, k, inC, outC]) as tf.Tensor4D;
+          const y = tf.conv2d(x, f, stride, pad);
+          const dy = values(r, y.shape);
+          const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+            tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad), dy)),
+          )([x, f]);
+          return [y, dx as tf.Tensor, df as tf.Tensor];
+        },
+      });
+    }
+    for (const c of convCases) it(c.name, () => expectSameAsCpu(c.build));
 
-  it.each([
-    [3, 4],
-    [16, 24],
-  ])('fused conv2d with bias and relu (the tfjs-layers path), %i->%i channels', (inC, outC) =>
-    expectSameAsCpu(() => {
-      const r = Rng.fromSeed(5);
-      const x = values(r, [2, 8, 8, inC]);
-      const f = values(r, [3, 3, inC, outC]);
-      const bias = values(r, [outC]);
-      const [dx, df, db] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
-        tf.sum(
-          tf.square(
-            tf.fused.conv2d({
-              x: a as tf.Tensor4D,
-              filter: b as tf.Tensor4D,
-              strides: 1,
-              pad: 'valid',
-              bias: c,
-              activation: 'relu',
-            }),
+    it.each([
+      [3, 4],
+      [16, 24],
+    ])('fused conv2d with bias and relu (the tfjs-layers path), %i->%i channels', (inC, outC) =>
+      expectSameAsCpu(() => {
+        const r = Rng.fromSeed(5);
+        const x = values(r, [2, 8, 8, inC]);
+        const f = values(r, [3, 3, inC, outC]);
+        const bias = values(r, [outC]);
+        const [dx, df, db] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+          tf.sum(
+            tf.square(
+              tf.fused.conv2d({
+                x: a as tf.Tensor4D,
+                filter: b as tf.Tensor4D,
+                strides: 1,
+                pad: 'valid',
+                bias: c,
+                activation: 'relu',
+              }),
+            ),
           ),
-        ),
-      )([x, f, bias]);
-      return [dx as tf.Tensor, df as tf.Tensor, db as tf.Tensor];
-    }),
-  );
+        )([x, f, bias]);
+        return [dx as tf.Tensor, df as tf.Tensor, db as tf.Tensor];
+      }),
+    );
 
-  it('does not leak tensors inside the replaced convolution kernels', async () => {
-    await tf.setBackend('wasm');
-    const x = tf.ones([2, 6, 6, 2]) as tf.Tensor4D;
-    const f = tf.ones([3, 3, 2, 2]) as tf.Tensor4D;
-    const before = tf.memory().numTensors;
-    const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-      tf.sum(tf.maxPool(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), 2, 2, 'same')),
-    )([x, f]);
-    tf.dispose(grads);
-    expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([x, f]);
-  });
+    it('does not leak tensors inside the replaced convolution kernels', async () => {
+      await tf.setBackend('wasm');
+      const x = tf.ones([2, 6, 6, 2]) as tf.Tensor4D;
+      const f = tf.ones([3, 3, 2, 2]) as tf.Tensor4D;
+      const before = tf.memory().numTensors;
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.maxPool(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), 2, 2, 'same')),
+      )([x, f]);
+      tf.dispose(grads);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([x, f]);
+    });
 
-  it('ran the convolutions above through this mode', () => {
-    // 16 cases x (forward + 2 gradients), the fused ones and the leak check.
-    if (mode.native() === undefined) expect(nativeCalls()).toBe(0);
-    else expect(nativeCalls()).toBeGreaterThanOrEqual(16 * 3 + 2 * 3);
-  });
-});
+    it('ran the convolutions above through this mode', () => {
+      // 16 cases x (forward + 2 gradients), the fused ones and the leak check.
+      if (mode.native() === undefined) expect(nativeCalls()).toBe(0);
+      else expect(nativeCalls()).toBeGreaterThanOrEqual(16 * 3 + 2 * 3);
+    });
+  },
+);
 
-describe('fast wasm kernels give the cpu backend stock gradients', () => {
+describe.each(KERNEL_MODES)('matmuls and pooling with $mode give the cpu results', (mode) => {
+  useKernelMode(mode);
   for (const [transposeA, transposeB] of [
     [true, false],
     [false, true],
@@ -204,6 +208,11 @@ describe('fast wasm kernels give the cpu backend stock gradients', () => {
         return [dMax, dAvg];
       }));
   }
+
+  it('ran the matmuls and max-pool gradients above through this mode', () => {
+    if (mode.native() === undefined) expect(nativeCalls()).toBe(0);
+    else expect(nativeCalls()).toBeGreaterThanOrEqual(9 + 3);
+  });
 });
 
 describe('the rest of what the model zoo needs trains on wasm with the cpu gradients', () => {
@@ -228,7 +237,8 @@ describe('the rest of what the model zoo needs trains on wasm with the cpu gradi
     }));
 });
 
-describe('fast wasm sum', () => {
+describe.each(KERNEL_MODES)('sums with $mode', (mode) => {
+  useKernelMode(mode);
   for (const [shape, axis, keepDims] of [
     [[4, 5, 6, 3], [0, 1, 2], false],
     [[4, 5, 6, 3], [1, 0], true],
@@ -253,6 +263,11 @@ describe('fast wasm sum', () => {
     expect(s.dtype).toBe('int32');
     expect(await s.array()).toEqual([4, 6]);
     s.dispose();
+  });
+
+  it('ran the leading-axes sums above through this mode', () => {
+    if (mode.native() === undefined) expect(nativeCalls()).toBe(0);
+    else expect(nativeCalls()).toBeGreaterThanOrEqual(4);
   });
 });
 

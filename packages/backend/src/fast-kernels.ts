@@ -8,12 +8,15 @@ import { conv2dFilterGradient, conv2dInputGradient } from './internal/kernels/co
 import { conv2dFilterGradientIm2col, IM2COL_MAX_IN_CHANNELS } from './internal/kernels/im2col.js';
 import { matMulWithoutTransposedOperands } from './internal/kernels/matmul.js';
 import {
-  type NativeConvolutions,
+  type NativeKernels,
+  nativeBatchMatMul,
   nativeConv2d,
   nativeConv2dBackpropFilter,
   nativeConv2dBackpropInput,
   nativeConvFits,
-} from './internal/kernels/native-conv.js';
+  nativeMaxPoolGrad,
+  nativeSumLeadingAxes,
+} from './internal/kernels/native.js';
 import {
   avgPoolGradTiled,
   type HeapBackend,
@@ -64,19 +67,19 @@ function hasHeap(backend: unknown): backend is HeapBackend {
   return typeof b?.typedArrayFromHeap === 'function' && typeof b.makeOutput === 'function';
 }
 
-let native: NativeConvolutions | undefined;
+let native: NativeKernels | undefined;
 
 /**
  * Routes convolutions (forward and both gradients) on heap backends (wasm) to these native kernels,
  * or back to the wasm ones with `undefined`. `initBackend` does this when @iwlab/onednn is
  * installed and built.
  */
-export function setNativeConvolutions(kernels: NativeConvolutions | undefined): void {
+export function useNativeKernels(kernels: NativeKernels | undefined): void {
   native = kernels;
 }
 
 /** The native convolutions in use, if any. */
-export function nativeConvolutions(): NativeConvolutions | undefined {
+export function nativeKernelsInUse(): NativeKernels | undefined {
   return native;
 }
 
@@ -89,9 +92,7 @@ function nativeFor(args: KernelArgs, ...infos: (tf.TensorInfo | undefined)[]) {
     !isNchw(a) &&
     (a.dimRoundingMode === undefined || a.dimRoundingMode === null) &&
     nativeConvFits(...infos);
-  return usable
-    ? { dnn: native as NativeConvolutions, backend: args.backend as HeapBackend }
-    : null;
+  return usable ? { dnn: native as NativeKernels, backend: args.backend as HeapBackend } : null;
 }
 
 const FUSABLE_ACTIVATIONS = new Set([undefined, null, 'linear', 'relu']);
@@ -205,7 +206,20 @@ const IMPLS: Record<FastKernelName, Impl> = {
     const a = (args.attrs ?? {}) as Attrs;
     const transposeA = a.transposeA === true;
     const transposeB = a.transposeB === true;
+    const on = nativeFor(args, args.inputs.a, args.inputs.b);
+    if (on !== null && args.inputs.a !== undefined && args.inputs.b !== undefined) {
+      const out = nativeBatchMatMul(
+        on.dnn,
+        on.backend,
+        args.inputs.a,
+        args.inputs.b,
+        transposeA,
+        transposeB,
+      );
+      if (out !== null) return out;
+    }
     if (!transposeA && !transposeB) return callStock(stock, args, 'BatchMatMul');
+    if (!allTensors(args)) return callStock(stock, args, 'BatchMatMul');
     // The untransposed matmuls inside come back here and go to the stock kernel.
     return matMulWithoutTransposedOperands(
       tensor(args.inputs.a, 'a'),
@@ -220,6 +234,19 @@ const IMPLS: Record<FastKernelName, Impl> = {
     const { dy, input } = args.inputs;
     if (!hasHeap(backend) || dy === undefined || input === undefined || input.dtype !== 'float32') {
       return callStock(stock, args, 'MaxPoolGrad');
+    }
+    const on = nativeFor({ ...args, attrs: {} }, dy, input);
+    if (on !== null) {
+      return nativeMaxPoolGrad(
+        on.dnn,
+        on.backend,
+        dy,
+        input,
+        a.filterSize as [number, number],
+        a.strides as [number, number],
+        a.pad as 'same',
+        a.dimRoundingMode as 'floor' | undefined,
+      );
     }
     return maxPoolGradOnHeap(
       backend,
@@ -244,6 +271,18 @@ const IMPLS: Record<FastKernelName, Impl> = {
   },
   Sum: (args, stock) => {
     const a = (args.attrs ?? {}) as Attrs;
+    const on = nativeFor({ ...args, attrs: {} }, args.inputs.x);
+    if (on !== null && args.inputs.x !== undefined) {
+      const out = nativeSumLeadingAxes(
+        on.dnn,
+        on.backend,
+        args.inputs.x,
+        a.axis as number | number[],
+        a.keepDims === true,
+      );
+      if (out !== null) return out;
+    }
+    if (!allTensors(args)) return callStock(stock, args, 'Sum');
     const fast = sumLeadingAxes(
       tensor(args.inputs.x, 'x'),
       a.axis as number | number[],
@@ -277,6 +316,8 @@ export function defaultFastKernels(backendName: string): readonly FastKernelName
 // Kernels that work on TensorInfos (heap views) and check for themselves what they can handle.
 const HEAP_KERNELS = new Set<FastKernelName>([
   'MaxPoolGrad',
+  'BatchMatMul',
+  'Sum',
   'Conv2D',
   'FusedConv2D',
   'Conv2DBackpropInput',

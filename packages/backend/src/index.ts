@@ -3,9 +3,9 @@ export {
   type FastKernelName,
   installedFastKernels,
   installFastKernels,
-  nativeConvolutions,
-  setNativeConvolutions,
+  nativeKernelsInUse,
   uninstallFastKernels,
+  useNativeKernels,
 } from './fast-kernels.js';
 export { ensureGradients } from './gradients.js';
 export {
@@ -14,5 +14,5 @@ export {
   initBackend,
   resolveBackendChoice,
 } from './init.js';
-export type { NativeConvolutions } from './internal/kernels/native-conv.js';
+export type { NativeKernels } from './internal/kernels/native.js';
 export type { NativeKernelsOptions } from './native.js';

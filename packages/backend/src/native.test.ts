@@ -1,16 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { nativeConvolutions, setNativeConvolutions } from './fast-kernels.js';
-import type { NativeConvolutions } from './internal/kernels/native-conv.js';
+import { nativeKernelsInUse, useNativeKernels } from './fast-kernels.js';
+import type { NativeKernels } from './internal/kernels/native.js';
 import { setUpNativeKernels } from './native.js';
 
 function fakeOneDnn() {
   const state = { threads: 4 };
-  const dnn: NativeConvolutions = {
+  const dnn: NativeKernels = {
     version: '9.9.9',
     isa: 'fake_isa',
     conv2dForward: () => 'fake',
     conv2dBackwardData: () => 'fake',
     conv2dBackwardWeights: () => 'fake',
+    matmul: () => {},
+    sumRows: () => {},
+    maxPoolGrad: () => {},
     threads: () => state.threads,
     setThreads: (n) => {
       state.threads = n;
@@ -29,15 +32,15 @@ const notInstalled = async (specifier: string) => {
   });
 };
 
-afterEach(() => setNativeConvolutions(undefined));
+afterEach(() => useNativeKernels(undefined));
 
 describe('setUpNativeKernels', () => {
   it('uses the add-on when it loads, on one thread unless told otherwise', async () => {
     const { dnn, state, importModule } = fakeOneDnn();
     const said = await setUpNativeKernels({}, {}, importModule);
-    expect(said).toBe('oneDNN 9.9.9 (fake_isa, 1 threads) for convolutions');
+    expect(said).toBe('oneDNN 9.9.9 (fake_isa, 1 threads)');
     expect(state.threads).toBe(1);
-    expect(nativeConvolutions()).toBe(dnn);
+    expect(nativeKernelsInUse()).toBe(dnn);
   });
 
   it('takes threads from the option, or leaves OMP_NUM_THREADS to oneDNN', async () => {
@@ -68,14 +71,14 @@ describe('setUpNativeKernels', () => {
       throw new Error('undefined symbol: dnnl_version');
     };
     expect(await setUpNativeKernels({}, {}, broken)).toMatch(/failed to load: undefined symbol/);
-    expect(nativeConvolutions()).toBeUndefined();
+    expect(nativeKernelsInUse()).toBeUndefined();
   });
 
   it('turns earlier native kernels off when asked to', async () => {
     const { importModule } = fakeOneDnn();
     await setUpNativeKernels({}, {}, importModule);
-    expect(nativeConvolutions()).toBeDefined();
+    expect(nativeKernelsInUse()).toBeDefined();
     await setUpNativeKernels({ nativeKernels: false }, {}, importModule);
-    expect(nativeConvolutions()).toBeUndefined();
+    expect(nativeKernelsInUse()).toBeUndefined();
   });
 });

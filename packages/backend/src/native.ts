@@ -1,6 +1,6 @@
 // Finds the optional oneDNN add-on (@iwlab/onednn) and hands its convolutions to the fast kernels.
-import { setNativeConvolutions } from './fast-kernels.js';
-import type { NativeConvolutions } from './internal/kernels/native-conv.js';
+import { useNativeKernels } from './fast-kernels.js';
+import type { NativeKernels } from './internal/kernels/native.js';
 import { isModuleNotFound, type ModuleImporter, messageOf } from './internal/optional-import.js';
 
 export interface NativeKernelsOptions {
@@ -16,9 +16,7 @@ export interface NativeKernelsOptions {
 }
 
 interface OneDnnModule {
-  loadOneDnn():
-    | { available: true; oneDnn: NativeConvolutions }
-    | { available: false; reason: string };
+  loadOneDnn(): { available: true; oneDnn: NativeKernels } | { available: false; reason: string };
 }
 
 /**
@@ -30,7 +28,7 @@ export async function setUpNativeKernels(
   env: Readonly<Record<string, string | undefined>>,
   importModule: ModuleImporter,
 ): Promise<string> {
-  setNativeConvolutions(undefined);
+  useNativeKernels(undefined);
   if (options.nativeKernels === false) return 'off (nativeKernels: false)';
   if (env.IWLAB_NATIVE_KERNELS === '0') return 'off (IWLAB_NATIVE_KERNELS=0)';
   let mod: OneDnnModule;
@@ -47,6 +45,6 @@ export async function setUpNativeKernels(
   const fromEnv = env.OMP_NUM_THREADS?.trim();
   if (options.threads !== undefined) dnn.setThreads(options.threads);
   else if (fromEnv === undefined || fromEnv === '') dnn.setThreads(1);
-  setNativeConvolutions(dnn);
-  return `oneDNN ${dnn.version} (${dnn.isa}, ${dnn.threads()} threads) for convolutions`;
+  useNativeKernels(dnn);
+  return `oneDNN ${dnn.version} (${dnn.isa}, ${dnn.threads()} threads)`;
 }

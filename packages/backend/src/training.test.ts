@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CONV_MODES, useConvMode } from './__tests__/native-modes.js';
+import { KERNEL_MODES, useKernelMode } from './__tests__/native-modes.js';
 import { initBackend } from './init.js';
 
 interface TinyCnn {
@@ -136,8 +136,8 @@ async function trainLayersModel(backend: 'cpu' | 'wasm'): Promise<number[]> {
   return losses;
 }
 
-describe.each(CONV_MODES)('training on wasm with $mode', (mode) => {
-  useConvMode(mode);
+describe.each(KERNEL_MODES)('training on wasm with $mode', (mode) => {
+  useKernelMode(mode);
   it('a tfjs-layers CNN gives the same loss curve as on the cpu backend', async () => {
     const fast = await trainLayersModel('wasm');
     const reference = await trainLayersModel('cpu');

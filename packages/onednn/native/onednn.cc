@@ -10,7 +10,9 @@
 #include <napi.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <list>
 #include <memory>
 #include <sstream>
@@ -261,6 +263,103 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   }
 }
 
+// matmul(a, b, out, batch, m, n, k, transposeA, transposeB, strideA, strideB): out[i] = op(a[i])
+// op(b[i]) for i < batch, row-major; a stride of 0 broadcasts that operand over the batch.
+Napi::Value Matmul(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const float* a = Floats(info[0]);
+  const float* b = Floats(info[1]);
+  float* out = Floats(info[2]);
+  const int64_t batch = info[3].As<Napi::Number>().Int64Value();
+  const int64_t m = info[4].As<Napi::Number>().Int64Value();
+  const int64_t n = info[5].As<Napi::Number>().Int64Value();
+  const int64_t k = info[6].As<Napi::Number>().Int64Value();
+  const bool ta = info[7].ToBoolean();
+  const bool tb = info[8].ToBoolean();
+  const int64_t stride_a = info[9].As<Napi::Number>().Int64Value();
+  const int64_t stride_b = info[10].As<Napi::Number>().Int64Value();
+  for (int64_t i = 0; i < batch; i++) {
+    const dnnl_status_t status =
+        dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, a + i * stride_a, ta ? m : k,
+                   b + i * stride_b, tb ? k : n, 0.0f, out + i * m * n, n);
+    if (status != dnnl_success) {
+      Napi::Error::New(env, "oneDNN sgemm failed with status " + std::to_string(status))
+          .ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+  }
+  return env.Undefined();
+}
+
+// sumRows(x, rows, cols, out): out[c] = sum over r of x[r * cols + c] (bias gradients). Row by
+// row, so each pass over `out` is a contiguous, vectorizable add.
+Napi::Value SumRows(const Napi::CallbackInfo& info) {
+  const float* x = Floats(info[0]);
+  const int64_t rows = info[1].As<Napi::Number>().Int64Value();
+  const int64_t cols = info[2].As<Napi::Number>().Int64Value();
+  float* out = Floats(info[3]);
+  std::vector<double> total(static_cast<size_t>(cols), 0.0);
+  std::vector<float> partial(static_cast<size_t>(cols), 0.0f);
+  // Float partial sums over blocks of rows, added into doubles: fast and accurate enough for
+  // millions of rows.
+  constexpr int64_t kBlock = 64;
+  for (int64_t r0 = 0; r0 < rows; r0 += kBlock) {
+    std::fill(partial.begin(), partial.end(), 0.0f);
+    const int64_t r1 = std::min(rows, r0 + kBlock);
+    for (int64_t r = r0; r < r1; r++) {
+      const float* row = x + r * cols;
+      for (int64_t c = 0; c < cols; c++) partial[c] += row[c];
+    }
+    for (int64_t c = 0; c < cols; c++) total[c] += partial[c];
+  }
+  for (int64_t c = 0; c < cols; c++) out[c] = static_cast<float>(total[c]);
+  return info.Env().Undefined();
+}
+
+// maxPoolGrad(x, dy, dx, g: Int32Array [batch, inH, inW, channels, outH, outW, filterH, filterW,
+// strideH, strideW, padTop, padLeft]), NHWC: each dy goes to the first maximum of its window in
+// row-major order (as TensorFlow.js's cpu backend does, so ReLU ties give the same result).
+Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
+  const float* x = Floats(info[0]);
+  const float* dy = Floats(info[1]);
+  float* dx = Floats(info[2]);
+  const int32_t* g = info[3].As<Napi::Int32Array>().Data();
+  const int64_t batch = g[0], in_h = g[1], in_w = g[2], ch = g[3], out_h = g[4], out_w = g[5];
+  const int64_t f_h = g[6], f_w = g[7], s_h = g[8], s_w = g[9], pad_top = g[10], pad_left = g[11];
+  std::fill(dx, dx + batch * in_h * in_w * ch, 0.0f);
+  std::vector<float> best(static_cast<size_t>(ch));
+  std::vector<int64_t> where(static_cast<size_t>(ch));
+  for (int64_t b = 0; b < batch; b++) {
+    const int64_t base = b * in_h * in_w * ch;
+    for (int64_t oh = 0; oh < out_h; oh++) {
+      const int64_t h0 = oh * s_h - pad_top;
+      const int64_t h_from = std::max<int64_t>(0, h0), h_to = std::min(in_h, h0 + f_h);
+      for (int64_t ow = 0; ow < out_w; ow++) {
+        const int64_t w0 = ow * s_w - pad_left;
+        const int64_t w_from = std::max<int64_t>(0, w0), w_to = std::min(in_w, w0 + f_w);
+        std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
+        std::fill(where.begin(), where.end(), -1);
+        for (int64_t h = h_from; h < h_to; h++) {
+          for (int64_t w = w_from; w < w_to; w++) {
+            const int64_t at = base + (h * in_w + w) * ch;
+            for (int64_t c = 0; c < ch; c++) {
+              if (x[at + c] > best[c]) {
+                best[c] = x[at + c];
+                where[c] = at + c;
+              }
+            }
+          }
+        }
+        const float* d = dy + ((b * out_h + oh) * out_w + ow) * ch;
+        for (int64_t c = 0; c < ch; c++) {
+          if (where[c] >= 0) dx[where[c]] += d[c];
+        }
+      }
+    }
+  }
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   omp_set_num_threads(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -306,6 +405,9 @@ Napi::Value ClearPlans(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2d", Napi::Function::New(env, Conv2d));
+  exports.Set("matmul", Napi::Function::New(env, Matmul));
+  exports.Set("sumRows", Napi::Function::New(env, SumRows));
+  exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("version", Napi::Function::New(env, Version));

@@ -1,8 +1,16 @@
 // @iwlab/onednn: oneDNN's CPU convolutions (the library PyTorch uses) for data in JS memory.
 import { type Conv2dGeometry, ConvOp, checkLength, packGeometry, sizes } from './conv2d.js';
+import {
+  checkMatmul,
+  type MatmulShape,
+  type Pool2dGeometry,
+  packPool,
+  positiveInt,
+} from './dense.js';
 import { loadBinding, type NativeBinding } from './internal/binding.js';
 
 export type { Conv2dGeometry } from './conv2d.js';
+export type { MatmulShape, Pool2dGeometry } from './dense.js';
 
 export interface Conv2dForwardOptions {
   /** Added per output channel (length outChannels). */
@@ -39,6 +47,15 @@ export interface OneDnn {
     dy: Float32Array,
     dFilter: Float32Array,
   ): string;
+  /** out = op(a) · op(b), row-major, for each of `shape.batch` products (oneDNN's sgemm). */
+  matmul(shape: MatmulShape, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out[c] = Σ_r x[r·cols + c]: a sum over leading axes, e.g. a bias gradient. */
+  sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
+  /**
+   * The max-pool gradient, NHWC: each dy goes to the first maximum of its window in row-major
+   * order (TensorFlow.js's rule, so ReLU ties match its cpu backend).
+   */
+  maxPoolGrad(geometry: Pool2dGeometry, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** OpenMP threads oneDNN uses (default: OMP_NUM_THREADS, else every core). */
   threads(): number;
   /**
@@ -92,6 +109,39 @@ function wrap(native: NativeBinding): OneDnn {
       checkLength('dy', dy, n.output);
       checkLength('dFilter', dFilter, n.filter);
       return native.conv2d(ConvOp.BackwardWeights, packed, x, dy, dFilter, null, false);
+    },
+    matmul(shape, a, b, out) {
+      checkMatmul(shape, a, b, out);
+      const { batch, m, n, k } = shape;
+      native.matmul(
+        a,
+        b,
+        out,
+        batch,
+        m,
+        n,
+        k,
+        shape.transposeA === true,
+        shape.transposeB === true,
+        shape.broadcastA === true ? 0 : m * k,
+        shape.broadcastB === true ? 0 : k * n,
+      );
+    },
+    sumRows(x, rows, cols, out) {
+      positiveInt('sumRows: rows', rows);
+      positiveInt('sumRows: cols', cols);
+      checkLength('x', x, rows * cols);
+      checkLength('out', out, cols);
+      native.sumRows(x, rows, cols, out);
+    },
+    maxPoolGrad(geometry, x, dy, dx) {
+      const packed = packPool(geometry);
+      const g = geometry;
+      const input = g.batchSize * g.inHeight * g.inWidth * g.inChannels;
+      checkLength('x', x, input);
+      checkLength('dy', dy, g.batchSize * g.outHeight * g.outWidth * g.inChannels);
+      checkLength('dx', dx, input);
+      native.maxPoolGrad(x, dy, dx, packed);
     },
     threads: () => native.threads(),
     setThreads(n) {

@@ -1,9 +1,10 @@
-// The convolution kernels exist twice on wasm: the wasm ones (always) and oneDNN's (when the
-// optional @iwlab/onednn add-on is built). Tests that cover convolutions run once per mode.
+// Convolutions, matmuls, sums and the max-pool gradient exist twice on wasm: the wasm kernels
+// (always) and oneDNN's (when the optional @iwlab/onednn add-on is built). Tests that cover them
+// run once per mode.
 import { loadOneDnn } from '@iwlab/onednn';
 import { afterAll, beforeAll } from 'vitest';
-import { nativeConvolutions, setNativeConvolutions } from '../fast-kernels.js';
-import type { NativeConvolutions } from '../internal/kernels/native-conv.js';
+import { nativeKernelsInUse, useNativeKernels } from '../fast-kernels.js';
+import type { NativeKernels } from '../internal/kernels/native.js';
 
 const load = loadOneDnn();
 // CI installs oneDNN and sets this, so a broken add-on fails there instead of skipping.
@@ -12,17 +13,17 @@ if (!load.available && !required) {
   console.warn(`oneDNN kernel mode skipped: ${load.reason}`);
 }
 
-export interface ConvMode {
+export interface KernelMode {
   readonly mode: string;
-  readonly native: () => NativeConvolutions | undefined;
+  readonly native: () => NativeKernels | undefined;
 }
 
-export const CONV_MODES: readonly ConvMode[] = [
-  { mode: 'wasm convolution kernels', native: () => undefined },
+export const KERNEL_MODES: readonly KernelMode[] = [
+  { mode: 'wasm kernels', native: () => undefined },
   ...(load.available || required
     ? [
         {
-          mode: 'oneDNN convolution kernels',
+          mode: 'oneDNN kernels',
           native: () => {
             if (!load.available) throw new Error(`oneDNN is required but ${load.reason}`);
             return load.oneDnn;
@@ -34,12 +35,12 @@ export const CONV_MODES: readonly ConvMode[] = [
 
 let calls = 0;
 
-/** How many native convolutions ran since the mode was set: proof that a mode is really in use. */
+/** How many native kernels ran since the mode was set: proof that a mode is really in use. */
 export const nativeCalls = () => calls;
 
-function counted(dnn: NativeConvolutions): NativeConvolutions {
+function counted(dnn: NativeKernels): NativeKernels {
   const count =
-    <A extends unknown[]>(f: (...args: A) => string) =>
+    <A extends unknown[], R>(f: (...args: A) => R) =>
     (...args: A) => {
       calls++;
       return f(...args);
@@ -49,17 +50,20 @@ function counted(dnn: NativeConvolutions): NativeConvolutions {
     conv2dForward: count(dnn.conv2dForward),
     conv2dBackwardData: count(dnn.conv2dBackwardData),
     conv2dBackwardWeights: count(dnn.conv2dBackwardWeights),
+    matmul: count(dnn.matmul),
+    sumRows: count(dnn.sumRows),
+    maxPoolGrad: count(dnn.maxPoolGrad),
   };
 }
 
 /** Inside a describe: use this mode's kernels for its tests, then restore what was there. */
-export function useConvMode(mode: ConvMode): void {
-  let saved: NativeConvolutions | undefined;
+export function useKernelMode(mode: KernelMode): void {
+  let saved: NativeKernels | undefined;
   beforeAll(() => {
-    saved = nativeConvolutions();
+    saved = nativeKernelsInUse();
     const dnn = mode.native();
     calls = 0;
-    setNativeConvolutions(dnn === undefined ? undefined : counted(dnn));
+    useNativeKernels(dnn === undefined ? undefined : counted(dnn));
   });
-  afterAll(() => setNativeConvolutions(saved));
+  afterAll(() => useNativeKernels(saved));
 }

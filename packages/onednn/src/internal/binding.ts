@@ -15,6 +15,21 @@ export interface NativeBinding {
     bias: Float32Array | null,
     relu: boolean,
   ): string;
+  matmul(
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    strideA: number,
+    strideB: number,
+  ): void;
+  sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
+  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   setThreads(n: number): void;
   threads(): number;
   version(): { major: number; minor: number; patch: number; hash: string; isa: string };

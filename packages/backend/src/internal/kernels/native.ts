@@ -1,0 +1,236 @@
+// Kernels on the wasm heap through oneDNN (the optional @iwlab/onednn add-on). Convolutions
+// (forward, input and filter gradients) dominate a conv net's training step: XNNPACK's forward
+// convolution (128-bit wasm SIMD, no FMA) ran at ~25-30 GFLOP/s on one core here, where oneDNN's
+// JIT kernels use the CPU's AVX2/AVX-512 FMA units, as PyTorch's do. Once those were native, the
+// dense layers' matmuls, the bias gradients' sums and the max-pool gradient took most of what was
+// left (a profile of the small CNN: ~45 of ~70 ms), so they are native too.
+import * as tf from '@tensorflow/tfjs-core';
+import type { HeapBackend } from './pool-grad.js';
+
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+
+/**
+ * What these kernels need from @iwlab/onednn's `OneDnn`, written out so that this package's types
+ * do not depend on an optional peer. tfjs's Conv2DInfo has every geometry field it reads.
+ */
+export interface NativeKernels {
+  readonly version: string;
+  readonly isa: string;
+  conv2dForward(
+    geometry: tf.backend_util.Conv2DInfo,
+    x: Float32Array,
+    filter: Float32Array,
+    out: Float32Array,
+    options?: { bias?: Float32Array; relu?: boolean },
+  ): string;
+  conv2dBackwardData(
+    geometry: tf.backend_util.Conv2DInfo,
+    dy: Float32Array,
+    filter: Float32Array,
+    dx: Float32Array,
+  ): string;
+  conv2dBackwardWeights(
+    geometry: tf.backend_util.Conv2DInfo,
+    x: Float32Array,
+    dy: Float32Array,
+    dFilter: Float32Array,
+  ): string;
+  matmul(
+    shape: {
+      batch: number;
+      m: number;
+      n: number;
+      k: number;
+      transposeA?: boolean;
+      transposeB?: boolean;
+      broadcastA?: boolean;
+      broadcastB?: boolean;
+    },
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+  ): void;
+  sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
+  maxPoolGrad(
+    geometry: tf.backend_util.Conv2DInfo,
+    x: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+  ): void;
+  threads(): number;
+  setThreads(n: number): void;
+}
+
+const floats = (backend: HeapBackend, info: tf.TensorInfo) =>
+  backend.typedArrayFromHeap(info) as Float32Array;
+
+/** True when these tensors can go to oneDNN: float32, non-empty (it rejects zero-sized dims). */
+export function nativeConvFits(...infos: (tf.TensorInfo | undefined)[]): boolean {
+  return infos.every(
+    (t) => t === undefined || (t.dtype === 'float32' && t.shape.every((d) => d > 0)),
+  );
+}
+
+/** y = conv(x, filter) [+ bias] [relu], NHWC. */
+export function nativeConv2d(
+  dnn: NativeKernels,
+  backend: HeapBackend,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  strides: number | [number, number],
+  pad: Pad,
+  dilations: number | [number, number],
+  dimRoundingMode: Rounding,
+  fused: { bias?: tf.TensorInfo; relu?: boolean } = {},
+): tf.TensorInfo {
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+  );
+  // makeOutput may grow the heap, which detaches earlier views: allocate before taking views.
+  const out = backend.makeOutput([...info.outShape], 'float32');
+  dnn.conv2dForward(info, floats(backend, x), floats(backend, filter), floats(backend, out), {
+    ...(fused.bias === undefined ? {} : { bias: floats(backend, fused.bias) }),
+    relu: fused.relu === true,
+  });
+  return out;
+}
+
+/** dx of a convolution, NHWC; tfjs's backprop kernels always have dilation 1. */
+export function nativeConv2dBackpropInput(
+  dnn: NativeKernels,
+  backend: HeapBackend,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  inputShape: [number, number, number, number],
+  strides: number | [number, number],
+  pad: Pad,
+  dimRoundingMode: Rounding,
+): tf.TensorInfo {
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const dx = backend.makeOutput([...inputShape], 'float32');
+  dnn.conv2dBackwardData(info, floats(backend, dy), floats(backend, filter), floats(backend, dx));
+  return dx;
+}
+
+/** dFilter of a convolution, HWIO. */
+export function nativeConv2dBackpropFilter(
+  dnn: NativeKernels,
+  backend: HeapBackend,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  filterShape: [number, number, number, number],
+  strides: number | [number, number],
+  pad: Pad,
+  dimRoundingMode: Rounding,
+): tf.TensorInfo {
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const dw = backend.makeOutput([...filterShape], 'float32');
+  dnn.conv2dBackwardWeights(info, floats(backend, x), floats(backend, dy), floats(backend, dw));
+  return dw;
+}
+
+/**
+ * a·b for two rank-2 operands (tfjs hands 2-D matMuls to the kernel as they are) or two rank-3
+ * ones whose batch sizes are equal or 1; null for anything else.
+ */
+export function nativeBatchMatMul(
+  dnn: NativeKernels,
+  backend: HeapBackend,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): tf.TensorInfo | null {
+  const rank = a.shape.length;
+  if (b.shape.length !== rank || (rank !== 2 && rank !== 3)) return null;
+  const [batchA, ar, ac] = (rank === 2 ? [1, ...a.shape] : a.shape) as [number, number, number];
+  const [batchB, br, bc] = (rank === 2 ? [1, ...b.shape] : b.shape) as [number, number, number];
+  const [m, k] = transposeA ? [ac, ar] : [ar, ac];
+  const n = transposeB ? br : bc;
+  if ((transposeB ? bc : br) !== k) return null;
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1) return null;
+  const batch = Math.max(batchA, batchB);
+  const out = backend.makeOutput(rank === 2 ? [m, n] : [batch, m, n], 'float32');
+  dnn.matmul(
+    {
+      batch,
+      m,
+      n,
+      k,
+      transposeA,
+      transposeB,
+      broadcastA: batchA === 1 && batch > 1,
+      broadcastB: batchB === 1 && batch > 1,
+    },
+    floats(backend, a),
+    floats(backend, b),
+    floats(backend, out),
+  );
+  return out;
+}
+
+/** Sum over the leading `k` axes as [rows, cols] column sums; null unless the axes are leading. */
+export function nativeSumLeadingAxes(
+  dnn: NativeKernels,
+  backend: HeapBackend,
+  x: tf.TensorInfo,
+  axis: number | number[],
+  keepDims: boolean,
+): tf.TensorInfo | null {
+  const axes = [...tf.util.parseAxisParam(axis, x.shape)].sort((p, q) => p - q);
+  const k = axes.length;
+  if (k === 0 || k >= x.shape.length || axes.some((a, i) => a !== i)) return null;
+  const rest = x.shape.slice(k);
+  const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...rest] : rest, 'float32');
+  dnn.sumRows(
+    floats(backend, x),
+    tf.util.sizeFromShape(x.shape.slice(0, k)),
+    tf.util.sizeFromShape(rest),
+    floats(backend, out),
+  );
+  return out;
+}
+
+/** The max-pool gradient with tfjs's first-maximum rule. */
+export function nativeMaxPoolGrad(
+  dnn: NativeKernels,
+  backend: HeapBackend,
+  dy: tf.TensorInfo,
+  input: tf.TensorInfo,
+  filterSize: number | [number, number],
+  strides: number | [number, number],
+  pad: Pad,
+  dimRoundingMode: Rounding,
+): tf.TensorInfo {
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad as 'valid' | 'same' | number,
+    dimRoundingMode,
+  );
+  const dx = backend.makeOutput([...input.shape], 'float32');
+  dnn.maxPoolGrad(info, floats(backend, input), floats(backend, dy), floats(backend, dx));
+  return dx;
+}
