@@ -2,6 +2,11 @@
 // losses before and after the step agree with the cpu backend's. Initial weights, data and
 // dropout masks come from seeded JS-side random ops, so any disagreement is the backend's
 // arithmetic (or a missing kernel, which fails loudly).
+//
+// webgpu: without a GPU (CI) it runs on Mesa's llvmpipe, a software adapter that `auto` never
+// picks, so it is asked for with allowSoftwareAdapter. It needs the dev dependencies `webgpu` and
+// @tensorflow/tfjs-backend-webgpu and Debian's libegl-dev, libegl-mesa0 and libgl1-mesa-dri; without
+// them the case is skipped with a warning saying what is missing.
 import { initBackend } from '@iwlab/backend';
 import { BackendUnavailableError } from '@iwlab/core';
 import { createModel, type ZooModel, type ZooSpec } from '@iwlab/models';
@@ -111,6 +116,12 @@ async function stepLosses(): Promise<Map<string, [number, number]>> {
 
 const reference = new Map<string, [number, number]>();
 
+// float32 on another backend sums in another order: measured, wasm and webgpu (llvmpipe) stay
+// within 6e-6 of the cpu losses (relative), most within 6e-7. 1e-4 leaves room for other CPUs
+// and drivers yet catches a wrong kernel: the webgpu Cast bug that @iwlab/backend fixes moved
+// the text model's loss by 0.15.
+const TOLERANCE = 1e-4;
+
 describe('one training step of every model on every available backend', () => {
   it('cpu (the reference)', async () => {
     await initBackend('cpu');
@@ -123,7 +134,8 @@ describe('one training step of every model on every available backend', () => {
   for (const backend of ['wasm', 'webgpu'] as const) {
     it(`${backend} agrees with cpu`, async (ctx) => {
       try {
-        await initBackend(backend);
+        const info = await initBackend(backend, { allowSoftwareAdapter: true });
+        if (backend === 'webgpu') console.info('models-backends: webgpu adapter', info.details);
       } catch (error) {
         if (!(error instanceof BackendUnavailableError)) throw error;
         console.warn(`models-backends: skipping ${backend}: ${error.message}`);
@@ -135,11 +147,11 @@ describe('one training step of every model on every available backend', () => {
         expect(
           Math.abs(before - refBefore),
           `${name} on ${backend}: loss before the step`,
-        ).toBeLessThan(1e-3 * Math.max(1, refBefore));
+        ).toBeLessThan(TOLERANCE * Math.max(1, refBefore));
         expect(
           Math.abs(after - refAfter),
           `${name} on ${backend}: loss after the step`,
-        ).toBeLessThan(1e-3 * Math.max(1, refAfter));
+        ).toBeLessThan(TOLERANCE * Math.max(1, refAfter));
       }
     });
   }

@@ -19,6 +19,12 @@ export interface InitBackendOptions {
    * `installFastKernels`). False leaves the stock tfjs kernels, e.g. to compare against them.
    */
   readonly fastKernels?: boolean;
+  /**
+   * Let 'webgpu', asked for by name, run on a software (CPU) adapter such as Mesa's llvmpipe when
+   * the machine has no GPU (default: the IWLAB_WEBGPU_ALLOW_SOFTWARE environment variable, '1' or
+   * 'true'). For testing the webgpu code path: it trains slower than wasm. 'auto' ignores it.
+   */
+  readonly allowSoftwareAdapter?: boolean;
 }
 
 function isChoice(value: string): value is BackendChoice {
@@ -41,23 +47,43 @@ export function resolveBackendChoice(
   return raw;
 }
 
+/** `option` if given, else IWLAB_WEBGPU_ALLOW_SOFTWARE ('1'/'true' or '0'/'false'/unset). */
+function resolveAllowSoftwareAdapter(
+  option: boolean | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
+  if (option !== undefined) return option;
+  const raw = env.IWLAB_WEBGPU_ALLOW_SOFTWARE?.trim().toLowerCase() ?? '';
+  if (raw === '1' || raw === 'true') return true;
+  if (raw === '' || raw === '0' || raw === 'false') return false;
+  throw new SpecError(
+    `IWLAB_WEBGPU_ALLOW_SOFTWARE is "${env.IWLAB_WEBGPU_ALLOW_SOFTWARE}"; use 1 or true to allow a software WebGPU adapter, 0 or false (or leave it unset) not to`,
+    { field: 'IWLAB_WEBGPU_ALLOW_SOFTWARE' },
+  );
+}
+
 /**
  * Starts a TensorFlow.js backend and makes it the current one.
  *
  * `choice` (else the IWLAB_BACKEND environment variable, else 'auto'):
  * - 'auto' tries tfjs-node-gpu / tfjs-node ('tensorflow', only if installed), then WebGPU through
- *   Dawn ('webgpu', only if the `webgpu` package is installed and finds a GPU adapter), then
- *   'wasm', then 'cpu'. It never throws for an unavailable backend: what failed is in `tried`.
+ *   Dawn ('webgpu', only if the `webgpu` package is installed and finds a hardware GPU adapter),
+ *   then 'wasm', then 'cpu'. It never throws for an unavailable backend: what failed is in `tried`.
  * - a backend name starts that one or throws BackendUnavailableError saying why and how to get it.
+ *   'webgpu' by name runs on a software (CPU) adapter only with `allowSoftwareAdapter`.
  */
 export async function initBackend(
   choice?: BackendChoice,
   options: InitBackendOptions = {},
 ): Promise<BackendInfo> {
-  const requested = resolveBackendChoice(choice, options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const requested = resolveBackendChoice(choice, env);
   const ctx = {
     importModule: options.importModule ?? importOptional,
     ...(options.wasmPaths === undefined ? {} : { wasmPaths: options.wasmPaths }),
+    // A software adapter is far slower than wasm: only a request for webgpu by name may use one.
+    allowSoftwareAdapter:
+      requested === 'webgpu' && resolveAllowSoftwareAdapter(options.allowSoftwareAdapter, env),
   };
   const order = requested === 'auto' ? AUTO_ORDER : [requested];
   const tried: { name: BackendName; error: string }[] = [];

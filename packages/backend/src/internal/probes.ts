@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import type { BackendName } from '@iwlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { isModuleNotFound, type ModuleImporter, messageOf } from './optional-import.js';
+import { installWebgpuFixes } from './webgpu-kernels.js';
 
 export type ProbeDetails = Record<string, string | number | boolean>;
 
@@ -14,6 +15,8 @@ export interface ProbeContext {
   readonly importModule: ModuleImporter;
   /** Directory holding the wasm binaries, with a trailing slash; resolved from the package if unset. */
   readonly wasmPaths?: string;
+  /** Whether webgpu may run on a software (CPU) adapter; only a request for webgpu by name sets it. */
+  readonly allowSoftwareAdapter?: boolean;
 }
 
 export type Probe = (ctx: ProbeContext) => Promise<ProbeDetails>;
@@ -78,11 +81,56 @@ const WEBGPU_HINT =
   '(Debian: libvulkan1; on NVIDIA point VK_DRIVER_FILES at the ICD json, e.g. ' +
   '/usr/share/vulkan/icd.d/nvidia_icd.json).';
 
+const SOFTWARE_HINT =
+  'To run WebGPU on a software (CPU) adapter anyway, e.g. to test the webgpu code path (it is ' +
+  'slower than wasm, and `auto` never picks it), ask for "webgpu" by name with ' +
+  'IWLAB_WEBGPU_ALLOW_SOFTWARE=1 or the option allowSoftwareAdapter: true. That needs Mesa ' +
+  'llvmpipe through EGL (Debian: libegl-dev, as Dawn loads libEGL.so, libegl-mesa0 and ' +
+  "libgl1-mesa-dri), or a Mesa whose lavapipe Vulkan driver Dawn accepts (Debian 12's is too old).";
+
+/** The parts of Dawn's `webgpu` module (and of WebGPU) that the probe and tfjs use. */
+interface DawnAdapter {
+  readonly info?: Record<string, unknown> | undefined;
+  readonly features?: unknown;
+  readonly limits?: Record<string, unknown> | undefined;
+  requestDevice(descriptor?: { requiredLimits?: Record<string, number> }): Promise<unknown>;
+}
+interface DawnGpu {
+  requestAdapter(options?: Record<string, unknown>): Promise<DawnAdapter | null>;
+}
 interface DawnModule {
-  create(options: string[]): {
-    requestAdapter(): Promise<{ info?: Record<string, unknown> } | null>;
-  };
+  create(options: string[]): DawnGpu;
   globals: Record<string, unknown>;
+}
+
+interface FoundAdapter {
+  /** What tfjs will see as navigator.gpu. */
+  readonly gpu: DawnGpu;
+  readonly adapter: DawnAdapter;
+  readonly software: boolean;
+  readonly featureLevel: 'core' | 'compatibility';
+  readonly details?: ProbeDetails;
+}
+
+const ADAPTER_INFO_KEYS = ['vendor', 'architecture', 'device', 'description'] as const;
+
+// Dawn marks few CPU adapters as fallback adapters (not llvmpipe over OpenGL ES, for one), so the
+// driver names of the known software rasterizers are checked as well.
+const SOFTWARE_DRIVER = /llvmpipe|lavapipe|swiftshader|softpipe|software rasterizer/i;
+
+export function isSoftwareAdapter(info: Readonly<Record<string, unknown>> | undefined): boolean {
+  if (info?.isFallbackAdapter === true) return true;
+  return ADAPTER_INFO_KEYS.some((key) => {
+    const value = info?.[key];
+    return typeof value === 'string' && SOFTWARE_DRIVER.test(value);
+  });
+}
+
+function describeAdapter(info: Readonly<Record<string, unknown>> | undefined): string {
+  const parts = ADAPTER_INFO_KEYS.map((key) => info?.[key]).filter(
+    (value): value is string => typeof value === 'string' && value !== '',
+  );
+  return parts.length === 0 ? '(no adapter info)' : `"${parts.join(', ')}"`;
 }
 
 async function importRequired(ctx: ProbeContext, pkg: string, hint: string): Promise<unknown> {
@@ -94,16 +142,95 @@ async function importRequired(ctx: ProbeContext, pkg: string, hint: string): Pro
   }
 }
 
-export const probeWebgpu: Probe = async (ctx) => {
-  const dawn = (await importRequired(ctx, 'webgpu', WEBGPU_HINT)) as DawnModule;
-  // The tfjs webgpu backend reads navigator.gpu when it is imported, so Dawn's GPU object and its
-  // WebGPU globals (GPUBufferUsage, ...) must be in place first.
+// The limits that bound how many buffers one compute shader may bind. Compatibility mode's
+// defaults for them are below core WebGPU's (4 storage buffers per stage instead of 8), and tfjs
+// raises only the size limits when it asks for a device, so a kernel with five tensors would fail
+// validation. Asking for what the adapter supports removes that difference.
+const BINDING_LIMITS = [
+  'maxStorageBuffersPerShaderStage',
+  'maxUniformBuffersPerShaderStage',
+  'maxStorageTexturesPerShaderStage',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+] as const;
+
+function withAdapterBindingLimits(adapter: DawnAdapter): DawnAdapter {
+  const requiredLimits: Record<string, number> = {};
+  for (const key of BINDING_LIMITS) {
+    const value = adapter.limits?.[key];
+    if (typeof value === 'number') requiredLimits[key] = value;
+  }
+  return {
+    info: adapter.info,
+    features: adapter.features,
+    limits: adapter.limits,
+    requestDevice: (descriptor = {}) =>
+      adapter.requestDevice({
+        ...descriptor,
+        requiredLimits: { ...requiredLimits, ...descriptor.requiredLimits },
+      }),
+  };
+}
+
+/**
+ * llvmpipe through Dawn's OpenGL ES backend. Mesa's Vulkan driver (lavapipe) before Mesa 23 lacks
+ * the dynamic array indexing features Dawn requires ("Vulkan shaderUniform*ArrayDynamicIndexing
+ * required"), and Dawn's default adapter search leaves OpenGL ES out, so this asks for it by name.
+ * OpenGL ES adapters exist only in WebGPU's compatibility mode, which tfjs does not ask for: the
+ * navigator.gpu tfjs sees asks for it on tfjs's behalf.
+ */
+async function findOpenGlesAdapter(dawn: DawnModule): Promise<FoundAdapter | null> {
+  // Mesa's EGL otherwise looks for a window system (X11, Wayland) and fails without a display;
+  // the surfaceless platform needs none. A value the user set is left alone.
+  const eglPlatform = process.env.EGL_PLATFORM ?? 'surfaceless';
+  process.env.EGL_PLATFORM = eglPlatform;
+  const gl = dawn.create(['backend=opengles']);
+  const request = async (options?: Record<string, unknown>) => {
+    const adapter = await gl.requestAdapter({ ...options, featureLevel: 'compatibility' });
+    return adapter === null ? null : withAdapterBindingLimits(adapter);
+  };
+  const adapter = await request();
+  if (adapter === null) return null;
+  return {
+    gpu: { requestAdapter: request },
+    adapter,
+    software: isSoftwareAdapter(adapter.info),
+    featureLevel: 'compatibility',
+    details: { 'dawn.backend': 'opengles', 'egl.platform': eglPlatform },
+  };
+}
+
+/**
+ * A hardware adapter if Dawn finds one. A software one only when allowed (a named request with
+ * IWLAB_WEBGPU_ALLOW_SOFTWARE / allowSoftwareAdapter; never under `auto`): first what Dawn's
+ * default search found, else llvmpipe through OpenGL ES.
+ */
+async function findAdapter(dawn: DawnModule, allowSoftware: boolean): Promise<FoundAdapter> {
   const gpu = dawn.create([]);
   const adapter = await gpu.requestAdapter();
-  if (adapter === null) {
-    throw new Error(`Dawn found no GPU adapter on this machine. ${WEBGPU_HINT}`);
+  const software = adapter !== null && isSoftwareAdapter(adapter.info);
+  if (adapter !== null && !software) return { gpu, adapter, software, featureLevel: 'core' };
+  if (!allowSoftware) {
+    throw new Error(
+      adapter === null
+        ? `Dawn found no GPU adapter on this machine. ${WEBGPU_HINT} ${SOFTWARE_HINT}`
+        : `Dawn found no hardware GPU adapter, only the software (CPU) adapter ` +
+            `${describeAdapter(adapter.info)}, which trains far slower than wasm. ${SOFTWARE_HINT}`,
+    );
   }
-  Object.assign(globalThis, dawn.globals);
+  if (adapter !== null) return { gpu, adapter, software, featureLevel: 'core' };
+  const gl = await findOpenGlesAdapter(dawn);
+  if (gl === null) {
+    throw new Error(
+      'Dawn found no GPU adapter and no software adapter either (searched Vulkan and, with ' +
+        'EGL_PLATFORM=surfaceless, OpenGL ES). For a software adapter install Mesa llvmpipe ' +
+        `through EGL (Debian: libegl-dev libegl-mesa0 libgl1-mesa-dri). ${WEBGPU_HINT}`,
+    );
+  }
+  return gl;
+}
+
+function setNavigatorGpu(gpu: DawnGpu): void {
   const nav = (globalThis as { navigator?: Record<string, unknown> }).navigator;
   if (nav === undefined) {
     Object.defineProperty(globalThis, 'navigator', {
@@ -114,17 +241,30 @@ export const probeWebgpu: Probe = async (ctx) => {
   } else {
     Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true, writable: true });
   }
+}
+
+export const probeWebgpu: Probe = async (ctx) => {
+  const dawn = (await importRequired(ctx, 'webgpu', WEBGPU_HINT)) as DawnModule;
+  const found = await findAdapter(dawn, ctx.allowSoftwareAdapter === true);
+  // The tfjs webgpu backend reads navigator.gpu when it is imported, so Dawn's GPU object and its
+  // WebGPU globals (GPUBufferUsage, ...) must be in place first.
+  Object.assign(globalThis, dawn.globals);
+  setNavigatorGpu(found.gpu);
   await importRequired(ctx, '@tensorflow/tfjs-backend-webgpu', WEBGPU_HINT);
   if (tf.findBackendFactory('webgpu') === null) {
     throw notRegistered('webgpu', '@tensorflow/tfjs-backend-webgpu');
   }
+  const fixes = installWebgpuFixes();
   await activate('webgpu', WEBGPU_HINT);
   const details: ProbeDetails = {};
-  for (const key of ['vendor', 'architecture', 'device', 'description']) {
-    const value = adapter.info?.[key];
+  for (const key of ADAPTER_INFO_KEYS) {
+    const value = found.adapter.info?.[key];
     if (typeof value === 'string' && value !== '') details[`adapter.${key}`] = value;
   }
-  return details;
+  details['adapter.software'] = found.software;
+  details['adapter.featureLevel'] = found.featureLevel;
+  if (fixes.length > 0) details.webgpuFixes = fixes.join(',');
+  return { ...details, ...found.details };
 };
 
 const WASM_HINT =

@@ -1,0 +1,286 @@
+// The webgpu backend for real, on whatever adapter Dawn finds: a GPU, or without one (CI) Mesa's
+// llvmpipe (software adapters allowed here; `auto` never takes one). Skipped, with a warning saying
+// why, where neither exists or the optional packages are missing.
+import { type BackendInfo, BackendUnavailableError, Rng } from '@iwlab/core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installedFastKernels, installFastKernels, uninstallFastKernels } from './index.js';
+import { initBackend } from './init.js';
+
+async function startWebgpu(): Promise<BackendInfo | null> {
+  try {
+    return await initBackend('webgpu', { allowSoftwareAdapter: true, env: {} });
+  } catch (error) {
+    if (!(error instanceof BackendUnavailableError)) throw error;
+    console.warn(`webgpu.test: skipping, no WebGPU adapter: ${error.message}`);
+    return null;
+  }
+}
+
+const info = await startWebgpu();
+
+/** Runs `build` on a backend and reads every result back (sync reads do not work in Node). */
+async function on(backend: 'cpu' | 'webgpu', build: () => tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const outs = build();
+  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+  tf.dispose(outs);
+  return values;
+}
+
+/** max|a - b| / max|b| over a whole tensor. */
+function relativeError(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
+    scale = Math.max(scale, Math.abs(b[i] as number));
+  }
+  return diff / Math.max(scale, 1e-30);
+}
+
+async function expectSameAsCpu(build: () => tf.Tensor[], tolerance = 1e-4): Promise<void> {
+  const gpu = await on('webgpu', build);
+  const reference = await on('cpu', build);
+  expect(gpu.length).toBe(reference.length);
+  for (const [i, ref] of reference.entries()) {
+    expect(relativeError(gpu[i] as Float32Array, ref), `output ${i}`).toBeLessThanOrEqual(
+      tolerance,
+    );
+  }
+}
+
+function values(rng: Rng, shape: number[]): tf.Tensor {
+  const n = shape.reduce((p, q) => p * q, 1);
+  return tf.tensor(
+    Float32Array.from({ length: n }, () => rng.normal()),
+    shape,
+  );
+}
+
+describe.skipIf(info === null)('webgpu backend', () => {
+  beforeAll(() => {
+    // Small tensors whose data is still on the CPU otherwise run on the webgpu backend's CPU
+    // kernels; every kernel below must run as a GPU program.
+    tf.env().set('WEBGPU_CPU_FORWARD', false);
+  });
+  afterAll(() => {
+    tf.env().set('WEBGPU_CPU_FORWARD', true);
+  });
+
+  it('records the adapter and the fixes in BackendInfo.details', () => {
+    expect(info?.name).toBe('webgpu');
+    const details = info?.details ?? {};
+    expect(typeof details['adapter.software']).toBe('boolean');
+    expect(['core', 'compatibility']).toContain(details['adapter.featureLevel']);
+    expect(String(details['adapter.description'] ?? details['adapter.device'])).not.toBe('');
+    expect(details.webgpuFixes).toBe('Cast,PadV2,StridedSlice');
+    console.info('webgpu.test: adapter', details);
+  });
+
+  // The stock Cast relabels an integer buffer as float32; Transpose then reads integer bits as
+  // floats (a sum over a middle axis transposes first). Without the fix these are zeros.
+  for (const from of ['bool', 'int32'] as const) {
+    const integers = () => {
+      const x = tf.tensor3d([1, 0, 2, 0, 3, 3, 0, 1, 5, 0, 0, 2], [2, 3, 2], 'int32');
+      const one = tf.scalar(1, 'int32');
+      // Computed on the GPU, so the integers live in a GPU buffer.
+      const out = from === 'bool' ? tf.notEqual(x, 0) : tf.add(x, one);
+      tf.dispose([x, one]);
+      return out;
+    };
+
+    it(`cast ${from} → float32, then transpose and a middle-axis sum, equal the cpu results`, () =>
+      expectSameAsCpu(
+        () =>
+          tf.tidy(() => {
+            const asFloat = tf.cast(integers(), 'float32');
+            return [tf.transpose(asFloat, [0, 2, 1]), tf.sum(asFloat, 1), tf.mul(asFloat, 0.5)];
+          }),
+        0,
+      ));
+
+    it(`cast ${from} → float32 leaves no tensor or buffer behind`, async () => {
+      await tf.setBackend('webgpu');
+      const source = integers();
+      const before = tf.memory();
+      tf.cast(source, 'float32').dispose();
+      expect(tf.memory().numTensors).toBe(before.numTensors);
+      expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
+      source.dispose();
+    });
+  }
+
+  // The stock PadV2 and StridedSlice shaders do not compile at ranks 5 and 6.
+  for (const rank of [5, 6]) {
+    const shape = [2, 3, 2, 3, 2, 2].slice(0, rank);
+    const x = () =>
+      tf.tensor(
+        Float32Array.from({ length: tf.util.sizeFromShape(shape) }, (_, i) => Math.sin(i + 1)),
+        shape,
+      );
+    it(`pad at rank ${rank}`, () =>
+      expectSameAsCpu(
+        () =>
+          tf.tidy(() => [
+            tf.pad(
+              x(),
+              shape.map((_, i) => [i % 2, 1]),
+              0.5,
+            ),
+            tf.pad(
+              x(),
+              shape.map(() => [0, 0]),
+            ),
+          ]),
+        0,
+      ));
+    it(`strided slices at rank ${rank}: strides, negative strides, masks`, () =>
+      expectSameAsCpu(
+        () =>
+          tf.tidy(() => {
+            const ones = shape.map(() => 1);
+            const zeros = shape.map(() => 0);
+            return [
+              tf.stridedSlice(x(), zeros, shape, [1, 2, ...ones.slice(2)]),
+              tf.stridedSlice(
+                x(),
+                shape.map((d) => d - 1),
+                shape.map(() => -100),
+                [-1, ...ones.slice(1, -1), -2],
+              ),
+              // begin and end masks on axes 0 and 2.
+              tf.stridedSlice(x(), [1, 1, 1, ...zeros.slice(3)], shape, [1, 1, 1, 2], 0b101, 0b101),
+              // an ellipsis and a new axis.
+              tf.stridedSlice(x(), [0, 0, 1], [0, 0, 3], [1, 1, 2], 0, 0, 0b1, 0b10),
+            ];
+          }),
+        0,
+      ));
+    // tfjs's own strided slice (cpu backend included) reads the wrong elements when a shrunk axis
+    // comes before a strided one, so this compares with slice + squeeze + gather instead.
+    it(`a strided slice at rank ${rank} with a shrunk axis before a strided one`, async () => {
+      const shrunk = await on('webgpu', () =>
+        tf.tidy(() => [
+          tf.stridedSlice(x(), [1, 1, 1, 0], [2, 3, 2, 3], [1, 1, 1, 2], 0b101, 0b101, 0, 0, 0b10),
+        ]),
+      );
+      const expected = await on('cpu', () =>
+        tf.tidy(() => {
+          const row = tf.squeeze(tf.slice(x(), [0, 1], [-1, 1]), [1]);
+          return [tf.gather(row, tf.tensor1d([0, 2], 'int32'), 2)];
+        }),
+      );
+      expect(shrunk[0]).toEqual(expected[0]);
+    });
+  }
+
+  describe('training gradients exist and equal the cpu backend stock ones', () => {
+    const rng = Rng.fromSeed(6);
+    const convCases: [string, () => tf.Tensor[]][] = [];
+    for (let i = 0; i < 6; i++) {
+      const batch = rng.int(1, 3);
+      const size = rng.int(5, 9);
+      const inC = rng.int(1, 5);
+      const outC = rng.int(1, 6);
+      const k = rng.int(1, 4);
+      const stride = rng.int(1, 3);
+      const pad = rng.float() < 0.5 ? 'same' : 'valid';
+      const seed = rng.int(0, 1_000_000);
+      convCases.push([
+        `conv2d ${batch}x${size}x${size}x${inC} → ${outC}, ${k}x${k} stride ${stride} ${pad}`,
+        () => {
+          const r = Rng.fromSeed(seed);
+          const x = values(r, [batch, size, size, inC]) as tf.Tensor4D;
+          const w = values(r, [k, k, inC, outC]) as tf.Tensor4D;
+          const y = tf.conv2d(x, w, stride, pad);
+          const dy = values(r, y.shape);
+          const grads = tf.grads((a, b) =>
+            tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad), dy)),
+          )([x, w]);
+          tf.dispose([x, w, dy]);
+          return [y, ...grads];
+        },
+      ]);
+    }
+    for (const [name, build] of convCases) it(name, () => expectSameAsCpu(build));
+
+    it('matMul with every transpose, as dense layers differentiate', () =>
+      expectSameAsCpu(() => {
+        const r = Rng.fromSeed(7);
+        const out: tf.Tensor[] = [];
+        for (const [ta, tb] of [
+          [false, false],
+          [true, false],
+          [false, true],
+          [true, true],
+        ] as const) {
+          const a = values(r, ta ? [13, 7] : [7, 13]) as tf.Tensor2D;
+          const b = values(r, tb ? [5, 13] : [13, 5]) as tf.Tensor2D;
+          const dy = values(r, [7, 5]);
+          out.push(
+            tf.matMul(a, b, ta, tb),
+            ...tf.grads((p, q) =>
+              tf.sum(tf.mul(tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D, ta, tb), dy)),
+            )([a, b]),
+          );
+          tf.dispose([a, b, dy]);
+        }
+        return out;
+      }));
+
+    it('max and average pooling gradients, bias sums, batch norm and softmax cross-entropy', () =>
+      expectSameAsCpu(() => {
+        const r = Rng.fromSeed(8);
+        const x = values(r, [2, 6, 6, 3]) as tf.Tensor4D;
+        const scale = values(r, [3]);
+        // tfjs's gradient tape fails on an undefined offset, so a zero one is passed.
+        const offset = tf.zeros([3]);
+        const labels = tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3);
+        const grads = tf.grads((input, gamma) => {
+          const pooled = tf.add(
+            tf.maxPool(input as tf.Tensor4D, 2, 2, 'valid'),
+            tf.avgPool(input as tf.Tensor4D, 2, 2, 'valid'),
+          );
+          const { mean, variance } = tf.moments(pooled, [0, 1, 2]);
+          const normed = tf.batchNorm(pooled, mean, variance, offset, gamma, 1e-3);
+          const logits = tf.sum(tf.relu(normed), [1, 2]);
+          return tf.losses.softmaxCrossEntropy(labels, logits);
+        })([x, scale]);
+        tf.dispose([x, scale, offset, labels]);
+        return grads;
+      }));
+  });
+
+  it('the op-based fast kernels, installed on webgpu, give the stock cpu results', async () => {
+    const kernels = [
+      'Conv2DBackpropInput',
+      'Conv2DBackpropFilter',
+      'BatchMatMul',
+      'AvgPoolGrad',
+      'Sum',
+    ] as const;
+    installFastKernels('webgpu', [...kernels]);
+    try {
+      expect([...installedFastKernels('webgpu')].sort()).toEqual([...kernels].sort());
+      await expectSameAsCpu(() => {
+        const r = Rng.fromSeed(9);
+        const x = values(r, [2, 7, 7, 3]) as tf.Tensor4D;
+        const w = values(r, [3, 3, 3, 4]) as tf.Tensor4D;
+        const dense = values(r, [4, 5]) as tf.Tensor2D;
+        // Stride 2: the input gradient inserts zeros with a rank-6 pad.
+        const grads = tf.grads((a, b, c) => {
+          const h = tf.relu(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'));
+          const pooled = tf.avgPool(h as tf.Tensor4D, 2, 2, 'valid');
+          return tf.sum(tf.square(tf.matMul(tf.mean(pooled, [1, 2]), c as tf.Tensor2D)));
+        })([x, w, dense]);
+        tf.dispose([x, w, dense]);
+        return grads;
+      });
+    } finally {
+      uninstallFastKernels('webgpu');
+    }
+  });
+});
