@@ -138,6 +138,19 @@ describe.concurrent('every library package installs and imports alone', () => {
       for (const sub of publicSubpaths(manifest)) {
         expect(typeof result[sub], `${name} ${sub} imported`).toBe('number');
       }
+      if (name === '@iwlab/onednn') {
+        // The add-on compiles in the consumer's install; where oneDNN is required (CI) it must load.
+        const probe = `import { loadOneDnn } from '@iwlab/onednn'; console.log(JSON.stringify(loadOneDnn()));`;
+        const { stdout: loaded } = await run('node', ['--input-type=module', '-e', probe], {
+          cwd: project,
+        });
+        const load = JSON.parse(loaded.trim().split('\n').at(-1) ?? '{}') as {
+          available?: boolean;
+          reason?: string;
+        };
+        if (process.env.IWLAB_ONEDNN_REQUIRED === '1') expect(load.reason).toBeUndefined();
+        expect(typeof load.available).toBe('boolean');
+      }
     },
     300_000,
   );
