@@ -4,10 +4,11 @@ import { installFastKernels } from './fast-kernels.js';
 import { ensureGradients } from './gradients.js';
 import { importOptional, type ModuleImporter, messageOf } from './internal/optional-import.js';
 import { AUTO_ORDER, PROBES, type ProbeDetails } from './internal/probes.js';
+import { type NativeKernelsOptions, setUpNativeKernels } from './native.js';
 
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...AUTO_ORDER];
 
-export interface InitBackendOptions {
+export interface InitBackendOptions extends NativeKernelsOptions {
   /** Where to read IWLAB_BACKEND from when no choice is given (default: process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Folder holding tfjs-backend-wasm's .wasm files (trailing slash); found automatically if unset. */
@@ -102,6 +103,14 @@ export async function initBackend(
           : `auto: ${name} is the fastest backend that started (${tried.map((t) => t.name).join(', ')} could not)`
         : `asked for ${name}`;
     await ensureGradients();
+    // Native kernels work on the wasm heap; the other backends have their own memory.
+    if (name === 'wasm' && options.fastKernels !== false) {
+      details.nativeKernels = await setUpNativeKernels(
+        options,
+        options.env ?? process.env,
+        ctx.importModule,
+      );
+    }
     if (options.fastKernels !== false) {
       const kernels = installFastKernels(name);
       if (kernels.length > 0) details.fastKernels = kernels.join(',');
