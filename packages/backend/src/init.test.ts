@@ -267,11 +267,18 @@ describe('webgpu adapters: hardware, software, none', () => {
     expect(process.env.EGL_PLATFORM).toBe('x11');
   });
 
-  it('allowed, with no adapter of any kind, says what to install', async () => {
+  it('allowed, with no adapter of any kind, says where it looked and what to install', async () => {
+    delete process.env.EGL_PLATFORM;
     const { importModule } = fakeDawn({});
     await expect(
       initBackend('webgpu', { importModule, allowSoftwareAdapter: true, env: {} }),
-    ).rejects.toThrow(/no software adapter either .*libegl-dev libegl-mesa0 libgl1-mesa-dri/);
+    ).rejects.toThrow(
+      /no software adapter either \(searched Vulkan and, with EGL_PLATFORM=surfaceless, OpenGL ES\).*libegl-dev libegl-mesa0 libgl1-mesa-dri/,
+    );
+    process.env.EGL_PLATFORM = 'device';
+    await expect(
+      initBackend('webgpu', { importModule, allowSoftwareAdapter: true, env: {} }),
+    ).rejects.toThrow(/with EGL_PLATFORM=device, OpenGL ES/);
   });
 
   it('rejects an IWLAB_WEBGPU_ALLOW_SOFTWARE it cannot read, naming it', async () => {

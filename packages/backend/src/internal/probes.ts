@@ -223,8 +223,9 @@ async function findAdapter(dawn: DawnModule, allowSoftware: boolean): Promise<Fo
   if (gl === null) {
     throw new Error(
       'Dawn found no GPU adapter and no software adapter either (searched Vulkan and, with ' +
-        'EGL_PLATFORM=surfaceless, OpenGL ES). For a software adapter install Mesa llvmpipe ' +
-        `through EGL (Debian: libegl-dev libegl-mesa0 libgl1-mesa-dri). ${WEBGPU_HINT}`,
+        `EGL_PLATFORM=${process.env.EGL_PLATFORM}, OpenGL ES). For a software adapter install ` +
+        'Mesa llvmpipe through EGL (Debian: libegl-dev libegl-mesa0 libgl1-mesa-dri). ' +
+        WEBGPU_HINT,
     );
   }
   return gl;
