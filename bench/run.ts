@@ -11,6 +11,11 @@ import type { NetName } from './lib/nets.js';
 const run = promisify(execFile);
 const args = parseBenchArgs();
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+// Run with tsx from the sources, or with plain node from dist/ (`npm run build`; a GPU machine gets
+// node and dist/ through ../shared/tools/gpu-bundle, without tsx).
+const compiled = import.meta.url.endsWith('.js');
+const trainOne = compiled ? [here('./train-one.js')] : ['--import', 'tsx', here('./train-one.ts')];
+const torchPeer = here(compiled ? '../peers/torch_bench.py' : './peers/torch_bench.py');
 
 interface Measured {
   examplesPerSecond: number;
@@ -29,9 +34,7 @@ async function measure(cmd: string, argv: string[]): Promise<Measured> {
 
 function iwlabArgv(net: NetName, threads: number): string[] {
   return [
-    '--import',
-    'tsx',
-    here('./train-one.ts'),
+    ...trainOne,
     '--backend',
     args.backend,
     '--net',
@@ -43,12 +46,13 @@ function iwlabArgv(net: NetName, threads: number): string[] {
     '--threads',
     String(threads),
     ...(args.stockKernels ? ['--stock-kernels'] : []),
+    ...(args.opKernels ? ['--op-kernels'] : []),
   ];
 }
 
 function torchArgv(net: NetName, threads: number): string[] {
   return [
-    here('./peers/torch_bench.py'),
+    torchPeer,
     '--net',
     net,
     '--steps',

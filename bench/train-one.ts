@@ -4,7 +4,7 @@
 // stdin, then trains for that many seconds (run.ts starts one per core and releases them at once).
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { initBackend } from '@iwlab/backend';
+import { type FastKernelName, initBackend, installFastKernels } from '@iwlab/backend';
 import type { BackendChoice } from '@iwlab/core';
 import type { NetName } from './lib/nets.js';
 import { timeTraining } from './lib/train-loop.js';
@@ -17,10 +17,21 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '64' },
     'sweep-seconds': { type: 'string' },
     'stock-kernels': { type: 'boolean', default: false },
+    // Also install the backend-generic (op-based) gradient rewrites, which only wasm gets by
+    // default: to measure whether they pay on webgpu.
+    'op-kernels': { type: 'boolean', default: false },
     // Threads for the native (oneDNN) kernels; wasm itself is single-threaded in Node.
     threads: { type: 'string' },
   },
 });
+
+const OP_KERNELS: FastKernelName[] = [
+  'Conv2DBackpropInput',
+  'Conv2DBackpropFilter',
+  'BatchMatMul',
+  'AvgPoolGrad',
+  'Sum',
+];
 
 function waitForGo(): Promise<void> {
   console.log('READY');
@@ -38,9 +49,12 @@ const info = await initBackend(values.backend as BackendChoice, {
   fastKernels: !values['stock-kernels'],
   ...(values.threads === undefined ? {} : { threads: Number(values.threads) }),
 });
+const details = values['op-kernels']
+  ? { ...info.details, fastKernels: installFastKernels(info.name, OP_KERNELS).join(',') }
+  : info.details;
 const sweepSeconds = values['sweep-seconds'];
 const result = await timeTraining(values.net as NetName, Number(values.batch), {
   steps: Number(values.steps),
   ...(sweepSeconds === undefined ? {} : { seconds: Number(sweepSeconds), ready: waitForGo }),
 });
-console.log(JSON.stringify({ backend: info.name, details: info.details, ...result }));
+console.log(JSON.stringify({ backend: info.name, details, ...result }));

@@ -22,6 +22,8 @@ export interface BenchArgs {
   torchDevice: string;
   /** Register no fast kernels (to measure what they bring). */
   stockKernels: boolean;
+  /** Also install the op-based gradient rewrites (default on wasm only), e.g. on webgpu. */
+  opKernels: boolean;
   /** Also write the results as JSON here. */
   out: string | undefined;
 }
@@ -49,6 +51,7 @@ export function parseBenchArgs(argv: readonly string[] = process.argv.slice(2)):
       python: { type: 'string', default: process.env.IWLAB_PYTHON ?? '/usr/bin/python3' },
       'torch-device': { type: 'string', default: 'auto' },
       'stock-kernels': { type: 'boolean', default: false },
+      'op-kernels': { type: 'boolean', default: false },
       out: { type: 'string' },
     },
     allowPositionals: false,
@@ -71,6 +74,7 @@ export function parseBenchArgs(argv: readonly string[] = process.argv.slice(2)):
     python: values.python,
     torchDevice: values['torch-device'],
     stockKernels: values['stock-kernels'],
+    opKernels: values['op-kernels'],
     out: values.out,
   };
 }
