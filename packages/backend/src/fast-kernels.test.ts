@@ -2,6 +2,12 @@ import { Rng } from '@iwlab/core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  expectSameAsCpu as compareWithCpu,
+  on,
+  relativeError,
+  values,
+} from './__tests__/compare.js';
 import { KERNEL_MODES, nativeCalls, useKernelMode } from './__tests__/native-modes.js';
 import {
   installedFastKernels,
@@ -13,43 +19,8 @@ import { initBackend } from './init.js';
 
 type Case = { name: string; build: () => tf.Tensor[] };
 
-/** Runs `build` on a backend and reads every result back. */
-async function on(backend: 'cpu' | 'wasm', build: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const outs = build();
-  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
-  tf.dispose(outs);
-  return values;
-}
-
-/** max|a - b| / max|b|: the relative error of a whole gradient tensor. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
-    scale = Math.max(scale, Math.abs(b[i] as number));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
-
-async function expectSameAsCpu(build: () => tf.Tensor[]): Promise<void> {
-  const fast = await on('wasm', build);
-  const reference = await on('cpu', build);
-  expect(fast.length).toBe(reference.length);
-  for (const [i, ref] of reference.entries()) {
-    expect(relativeError(fast[i] as Float32Array, ref)).toBeLessThanOrEqual(1e-4);
-  }
-}
-
-function values(rng: Rng, shape: number[]): tf.Tensor {
-  const n = shape.reduce((p, q) => p * q, 1);
-  return tf.tensor(
-    Float32Array.from({ length: n }, () => rng.normal()),
-    shape,
-  );
-}
+const expectSameAsCpu = (build: () => tf.Tensor[], tolerance = 1e-4) =>
+  compareWithCpu('wasm', build, tolerance);
 
 beforeAll(async () => {
   await initBackend('wasm', { env: {} });

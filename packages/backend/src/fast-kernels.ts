@@ -97,53 +97,45 @@ function nativeFor(args: KernelArgs, ...infos: (tf.TensorInfo | undefined)[]) {
 
 const FUSABLE_ACTIVATIONS = new Set([undefined, null, 'linear', 'relu']);
 
+/**
+ * Conv2D, and FusedConv2D with a per-channel bias and a linear or ReLU activation, through the
+ * native kernels; anything else (PReLU, other activations, broadcast biases) to the stock kernel.
+ */
+function forwardConvolution(
+  args: KernelArgs,
+  stock: tf.KernelConfig | undefined,
+  name: 'Conv2D' | 'FusedConv2D',
+) {
+  const a = (args.attrs ?? {}) as Attrs;
+  const { x, filter, bias, preluActivationWeights } = args.inputs;
+  const on = nativeFor(args, x, filter, bias);
+  const biasFits = bias === undefined || tf.util.sizeFromShape(bias.shape) === filter?.shape[3];
+  if (
+    on === null ||
+    x === undefined ||
+    filter === undefined ||
+    preluActivationWeights !== undefined ||
+    !FUSABLE_ACTIVATIONS.has(a.activation as string) ||
+    !biasFits
+  ) {
+    return callStock(stock, args, name);
+  }
+  return nativeConv2d(
+    on.dnn,
+    on.backend,
+    x,
+    filter,
+    a.strides as [number, number],
+    a.pad as 'same',
+    (a.dilations ?? 1) as [number, number],
+    undefined,
+    { ...(bias === undefined ? {} : { bias }), relu: a.activation === 'relu' },
+  );
+}
+
 const IMPLS: Record<FastKernelName, Impl> = {
-  Conv2D: (args, stock) => {
-    const a = (args.attrs ?? {}) as Attrs;
-    const { x, filter } = args.inputs;
-    const on = nativeFor(args, x, filter);
-    if (on === null || x === undefined || filter === undefined) {
-      return callStock(stock, args, 'Conv2D');
-    }
-    return nativeConv2d(
-      on.dnn,
-      on.backend,
-      x,
-      filter,
-      a.strides as [number, number],
-      a.pad as 'same',
-      (a.dilations ?? 1) as [number, number],
-      undefined,
-    );
-  },
-  FusedConv2D: (args, stock) => {
-    const a = (args.attrs ?? {}) as Attrs;
-    const { x, filter, bias, preluActivationWeights } = args.inputs;
-    const on = nativeFor(args, x, filter, bias);
-    const channels = filter?.shape[3];
-    const biasFits = bias === undefined || tf.util.sizeFromShape(bias.shape) === channels;
-    if (
-      on === null ||
-      x === undefined ||
-      filter === undefined ||
-      preluActivationWeights !== undefined ||
-      !FUSABLE_ACTIVATIONS.has(a.activation as string) ||
-      !biasFits
-    ) {
-      return callStock(stock, args, 'FusedConv2D');
-    }
-    return nativeConv2d(
-      on.dnn,
-      on.backend,
-      x,
-      filter,
-      a.strides as [number, number],
-      a.pad as 'same',
-      (a.dilations ?? 1) as [number, number],
-      undefined,
-      { ...(bias === undefined ? {} : { bias }), relu: a.activation === 'relu' },
-    );
-  },
+  Conv2D: (args, stock) => forwardConvolution(args, stock, 'Conv2D'),
+  FusedConv2D: (args, stock) => forwardConvolution(args, stock, 'FusedConv2D'),
   Conv2DBackpropInput: (args, stock) => {
     const a = (args.attrs ?? {}) as Attrs;
     if (isNchw(a)) return callStock(stock, args, 'Conv2DBackpropInput');

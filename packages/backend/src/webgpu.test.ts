@@ -5,6 +5,7 @@ import { type BackendInfo, BackendUnavailableError, Rng } from '@iwlab/core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectSameAsCpu as compareWithCpu, on, values } from './__tests__/compare.js';
 import { installedFastKernels, installFastKernels, uninstallFastKernels } from './index.js';
 import { initBackend } from './init.js';
 
@@ -23,45 +24,8 @@ async function startWebgpu(): Promise<BackendInfo | null> {
 
 const info = await startWebgpu();
 
-/** Runs `build` on a backend and reads every result back (sync reads do not work in Node). */
-async function on(backend: 'cpu' | 'webgpu', build: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const outs = build();
-  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
-  tf.dispose(outs);
-  return values;
-}
-
-/** max|a - b| / max|b| over a whole tensor. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
-    scale = Math.max(scale, Math.abs(b[i] as number));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
-
-async function expectSameAsCpu(build: () => tf.Tensor[], tolerance = 1e-4): Promise<void> {
-  const gpu = await on('webgpu', build);
-  const reference = await on('cpu', build);
-  expect(gpu.length).toBe(reference.length);
-  for (const [i, ref] of reference.entries()) {
-    expect(relativeError(gpu[i] as Float32Array, ref), `output ${i}`).toBeLessThanOrEqual(
-      tolerance,
-    );
-  }
-}
-
-function values(rng: Rng, shape: number[]): tf.Tensor {
-  const n = shape.reduce((p, q) => p * q, 1);
-  return tf.tensor(
-    Float32Array.from({ length: n }, () => rng.normal()),
-    shape,
-  );
-}
+const expectSameAsCpu = (build: () => tf.Tensor[], tolerance = 1e-4) =>
+  compareWithCpu('webgpu', build, tolerance);
 
 describe.skipIf(info === null)('webgpu backend', () => {
   beforeAll(() => {

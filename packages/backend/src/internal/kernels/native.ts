@@ -5,10 +5,7 @@
 // dense layers' matmuls, the bias gradients' sums and the max-pool gradient took most of what was
 // left (a profile of the small CNN: ~45 of ~70 ms), so they are native too.
 import * as tf from '@tensorflow/tfjs-core';
-import type { HeapBackend } from './pool-grad.js';
-
-type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+import { type HeapBackend, type Pad, poolInfo, type Rounding } from './pool-grad.js';
 
 /**
  * What these kernels need from @iwlab/onednn's `OneDnn`, written out so that this package's types
@@ -65,6 +62,26 @@ export interface NativeKernels {
 const floats = (backend: HeapBackend, info: tf.TensorInfo) =>
   backend.typedArrayFromHeap(info) as Float32Array;
 
+type Shape4 = [number, number, number, number];
+
+/** tfjs's NHWC conv geometry, which is also what the native kernels take. */
+const convInfo = (
+  inShape: readonly number[],
+  filterShape: readonly number[],
+  strides: number | [number, number],
+  dilations: number | [number, number],
+  pad: Pad,
+  dimRoundingMode: Rounding,
+) =>
+  tf.backend_util.computeConv2DInfo(
+    [...inShape] as Shape4,
+    [...filterShape] as Shape4,
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+  );
+
 /** True when these tensors can go to oneDNN: float32, non-empty (it rejects zero-sized dims). */
 export function nativeConvFits(...infos: (tf.TensorInfo | undefined)[]): boolean {
   return infos.every(
@@ -84,14 +101,7 @@ export function nativeConv2d(
   dimRoundingMode: Rounding,
   fused: { bias?: tf.TensorInfo; relu?: boolean } = {},
 ): tf.TensorInfo {
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    strides,
-    dilations,
-    pad,
-    dimRoundingMode,
-  );
+  const info = convInfo(x.shape, filter.shape, strides, dilations, pad, dimRoundingMode);
   // makeOutput may grow the heap, which detaches earlier views: allocate before taking views.
   const out = backend.makeOutput([...info.outShape], 'float32');
   dnn.conv2dForward(info, floats(backend, x), floats(backend, filter), floats(backend, out), {
@@ -112,14 +122,7 @@ export function nativeConv2dBackpropInput(
   pad: Pad,
   dimRoundingMode: Rounding,
 ): tf.TensorInfo {
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = convInfo(inputShape, filter.shape, strides, 1, pad, dimRoundingMode);
   const dx = backend.makeOutput([...inputShape], 'float32');
   dnn.conv2dBackwardData(info, floats(backend, dy), floats(backend, filter), floats(backend, dx));
   return dx;
@@ -136,14 +139,7 @@ export function nativeConv2dBackpropFilter(
   pad: Pad,
   dimRoundingMode: Rounding,
 ): tf.TensorInfo {
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = convInfo(x.shape, filterShape, strides, 1, pad, dimRoundingMode);
   const dw = backend.makeOutput([...filterShape], 'float32');
   dnn.conv2dBackwardWeights(info, floats(backend, x), floats(backend, dy), floats(backend, dw));
   return dw;
@@ -222,14 +218,7 @@ export function nativeMaxPoolGrad(
   pad: Pad,
   dimRoundingMode: Rounding,
 ): tf.TensorInfo {
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad as 'valid' | 'same' | number,
-    dimRoundingMode,
-  );
+  const info = poolInfo(input, filterSize, strides, pad, dimRoundingMode);
   const dx = backend.makeOutput([...input.shape], 'float32');
   dnn.maxPoolGrad(info, floats(backend, input), floats(backend, dy), floats(backend, dx));
   return dx;

@@ -2,13 +2,31 @@
 // 64x32x32x32 input where the forward max-pool took 1 ms.
 import * as tf from '@tensorflow/tfjs-core';
 
-type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+export type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+export type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 
 /** Heap access the wasm backend offers to JS kernels (public methods of BackendWasm). */
 export interface HeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
+}
+
+/** tfjs's NHWC pooling geometry of `input`. */
+export function poolInfo(
+  input: tf.TensorInfo,
+  filterSize: number | [number, number],
+  strides: number | [number, number],
+  pad: Pad,
+  dimRoundingMode: Rounding,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad as 'valid' | 'same' | number,
+    dimRoundingMode,
+  );
 }
 
 /**
@@ -25,14 +43,7 @@ export function maxPoolGradOnHeap(
   pad: Pad,
   dimRoundingMode: Rounding,
 ): tf.TensorInfo {
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad as 'valid' | 'same' | number,
-    dimRoundingMode,
-  );
+  const info = poolInfo(input, filterSize, strides, pad, dimRoundingMode);
   // makeOutput may grow the heap, which detaches earlier views: allocate before taking views.
   const out = backend.makeOutput([...input.shape], 'float32');
   const dx = backend.typedArrayFromHeap(out) as Float32Array;
