@@ -33,7 +33,10 @@ beforeAll(async () => {
       'Conv2DBackpropFilter',
       'Conv2DBackpropInput',
       'MaxPoolGrad',
+      'Mean',
       'Sum',
+      'Tile',
+      '_FusedMatMul',
       ...nativeOnly,
     ].sort(),
   );
@@ -157,6 +160,36 @@ describe.each(KERNEL_MODES)('matmuls and pooling with $mode give the cpu results
       return [tf.matMul(a, b, false, true), dx as tf.Tensor, dw as tf.Tensor];
     }));
 
+  it.each([
+    ['relu', false, false],
+    ['linear', true, false],
+    ['relu', false, true],
+    ['elu', false, false],
+    ['elu', true, true],
+  ] as const)(
+    'fused matMul + bias, %s, transposeA=%s transposeB=%s, and its gradients',
+    (activation, ta, tb) =>
+      expectSameAsCpu(() => {
+        const r = Rng.fromSeed(10);
+        const x = values(r, ta ? [6, 7] : [7, 6]) as tf.Tensor2D;
+        const w = values(r, tb ? [3, 6] : [6, 3]) as tf.Tensor2D;
+        const bias = values(r, [3]);
+        const dense = (p: tf.Tensor, q: tf.Tensor, c: tf.Tensor) =>
+          tf.fused.matMul({
+            a: p as tf.Tensor2D,
+            b: q as tf.Tensor2D,
+            transposeA: ta,
+            transposeB: tb,
+            bias: c,
+            activation,
+          });
+        const grads = tf.grads((p: tf.Tensor, q: tf.Tensor, c: tf.Tensor) =>
+          tf.sum(tf.square(dense(p, q, c))),
+        )([x, w, bias]);
+        return [dense(x, w, bias), ...grads];
+      }),
+  );
+
   for (const [size, filter, stride, pad] of [
     [8, 2, 2, 'valid'],
     [7, 2, 2, 'same'],
@@ -182,7 +215,7 @@ describe.each(KERNEL_MODES)('matmuls and pooling with $mode give the cpu results
 
   it('ran the matmuls and max-pool gradients above through this mode', () => {
     if (mode.native() === undefined) expect(nativeCalls()).toBe(0);
-    else expect(nativeCalls()).toBeGreaterThanOrEqual(9 + 3);
+    else expect(nativeCalls()).toBeGreaterThanOrEqual(9 + 3 + 4);
   });
 });
 
@@ -208,7 +241,7 @@ describe('the rest of what the model zoo needs trains on wasm with the cpu gradi
     }));
 });
 
-describe.each(KERNEL_MODES)('sums with $mode', (mode) => {
+describe.each(KERNEL_MODES)('sums and means with $mode', (mode) => {
   useKernelMode(mode);
   for (const [shape, axis, keepDims] of [
     [[4, 5, 6, 3], [0, 1, 2], false],
@@ -218,16 +251,24 @@ describe.each(KERNEL_MODES)('sums with $mode', (mode) => {
     [[4, 5, 6], -1, true],
     [[4, 5], [0, 1], false],
   ] as const) {
-    it(`sum of [${shape}] over ${JSON.stringify(axis)} keepDims=${keepDims}`, () =>
-      expectSameAsCpu(() => {
-        const x = values(Rng.fromSeed(shape.length), [...shape]);
-        const s = tf.sum(x, axis as number | number[], keepDims);
-        expect(s.shape).toEqual(
-          tf.tidy(() => tf.sum(tf.zeros([...shape]), axis as number | number[], keepDims).shape),
-        );
-        return [s];
-      }));
+    for (const reduce of [tf.sum, tf.mean]) {
+      it(`${reduce === tf.sum ? 'sum' : 'mean'} of [${shape}] over ${JSON.stringify(axis)} keepDims=${keepDims}`, () =>
+        expectSameAsCpu(() => {
+          const x = values(Rng.fromSeed(shape.length), [...shape]);
+          const s = reduce(x, axis as number | number[], keepDims);
+          expect(s.shape).toEqual(
+            tf.tidy(() => reduce(tf.zeros([...shape]), axis as number | number[], keepDims).shape),
+          );
+          return [s];
+        }));
+    }
   }
+  it('batch statistics (tf.moments over batch and space), as batch norm takes them', () =>
+    expectSameAsCpu(() => {
+      const x = values(Rng.fromSeed(8), [6, 5, 4, 3]);
+      const { mean, variance } = tf.moments(x, [0, 1, 2], true);
+      return [mean, variance];
+    }));
   it('leaves int32 sums to the stock kernel', async () => {
     await tf.setBackend('wasm');
     const s = tf.sum(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), 0);
@@ -281,5 +322,47 @@ describe('installFastKernels', () => {
   it('leaves the cpu backend on its stock kernels', () => {
     expect(installedFastKernels('cpu')).toEqual([]);
     expect(installFastKernels('cpu')).toEqual([]);
+  });
+});
+
+describe('wasm tile', () => {
+  for (const [shape, reps] of [
+    [
+      [1, 1, 1, 4],
+      [3, 5, 2, 1],
+    ],
+    [
+      [2, 3],
+      [2, 2],
+    ],
+    [[3], [4]],
+    [
+      [2, 1, 3],
+      [1, 4, 2],
+    ],
+    [
+      [2, 2, 2, 2, 2],
+      [1, 2, 1, 3, 1],
+    ],
+  ] as const) {
+    it(`tile [${shape}] by [${reps}] (float32 and int32)`, async () => {
+      const build = () => {
+        const x = values(Rng.fromSeed(shape.length), [...shape]);
+        return [tf.tile(x, [...reps]), tf.tile(tf.cast(tf.mul(x, 10), 'int32'), [...reps])];
+      };
+      const wasm = await on('wasm', build);
+      const cpu = await on('cpu', build);
+      expect(wasm.map((a) => [...a])).toEqual(cpu.map((a) => [...a]));
+    });
+  }
+
+  it('tiles bool tensors, and its gradient sums the copies back', async () => {
+    await tf.setBackend('wasm');
+    const b = tf.tile(tf.tensor1d([true, false], 'bool'), [3]);
+    expect(b.dtype).toBe('bool');
+    expect([...(await b.data())]).toEqual([1, 0, 1, 0, 1, 0]);
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.tile(v, [4, 1])))(tf.tensor2d([[1, 2, 3]]));
+    expect(await g.array()).toEqual([[4, 4, 4]]);
+    tf.dispose([b, g]);
   });
 });

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dFilterGradient, conv2dInputGradient } from './internal/kernels/conv2d-backprop.js';
 import { conv2dFilterGradientIm2col, IM2COL_MAX_IN_CHANNELS } from './internal/kernels/im2col.js';
-import { matMulWithoutTransposedOperands } from './internal/kernels/matmul.js';
+import { fusedMatMulUnfused, matMulWithoutTransposedOperands } from './internal/kernels/matmul.js';
 import {
   type NativeKernels,
   nativeBatchMatMul,
@@ -14,6 +14,7 @@ import {
   nativeConv2dBackpropFilter,
   nativeConv2dBackpropInput,
   nativeConvFits,
+  nativeFusedMatMul,
   nativeMaxPoolGrad,
   nativeSumLeadingAxes,
 } from './internal/kernels/native.js';
@@ -23,6 +24,7 @@ import {
   maxPoolGradOnHeap,
 } from './internal/kernels/pool-grad.js';
 import { sumLeadingAxes } from './internal/kernels/sum.js';
+import { tileOnHeap } from './internal/kernels/tile.js';
 
 /** Names of the kernels `installFastKernels` can replace. */
 export type FastKernelName =
@@ -33,7 +35,10 @@ export type FastKernelName =
   | 'BatchMatMul'
   | 'MaxPoolGrad'
   | 'AvgPoolGrad'
-  | 'Sum';
+  | 'Sum'
+  | 'Mean'
+  | 'Tile'
+  | '_FusedMatMul';
 
 type Attrs = Record<string, unknown>;
 type KernelArgs = {
@@ -59,8 +64,9 @@ function callStock(stock: tf.KernelConfig | undefined, args: KernelArgs, name: s
 
 const isNchw = (attrs: Attrs) => attrs.dataFormat === 'NCHW';
 
+// Optional inputs (a fused op's absent bias) are present as undefined.
 const allTensors = (args: KernelArgs) =>
-  Object.values(args.inputs).every((t) => t instanceof tf.Tensor);
+  Object.values(args.inputs).every((t) => t === undefined || t === null || t instanceof tf.Tensor);
 
 function hasHeap(backend: unknown): backend is HeapBackend {
   const b = backend as Partial<HeapBackend> | null;
@@ -96,6 +102,32 @@ function nativeFor(args: KernelArgs, ...infos: (tf.TensorInfo | undefined)[]) {
 }
 
 const FUSABLE_ACTIVATIONS = new Set([undefined, null, 'linear', 'relu']);
+
+/** Sum or Mean over leading axes: natively, else as a matrix-vector product; else stock. */
+function leadingAxesReduction(
+  args: KernelArgs,
+  stock: tf.KernelConfig | undefined,
+  name: 'Sum' | 'Mean',
+) {
+  const a = (args.attrs ?? {}) as Attrs;
+  const axis = a.axis as number | number[];
+  const keepDims = a.keepDims === true;
+  const on = nativeFor({ ...args, attrs: {} }, args.inputs.x);
+  if (on !== null && args.inputs.x !== undefined) {
+    const out = nativeSumLeadingAxes(
+      on.dnn,
+      on.backend,
+      args.inputs.x,
+      axis,
+      keepDims,
+      name === 'Mean',
+    );
+    if (out !== null) return out;
+  }
+  if (!allTensors(args)) return callStock(stock, args, name);
+  const fast = sumLeadingAxes(tensor(args.inputs.x, 'x'), axis, keepDims, name === 'Mean');
+  return fast ?? callStock(stock, args, name);
+}
 
 /**
  * Conv2D, and FusedConv2D with a per-channel bias and a linear or ReLU activation, through the
@@ -261,26 +293,58 @@ const IMPLS: Record<FastKernelName, Impl> = {
     );
     return fast ?? callStock(stock, args, 'AvgPoolGrad');
   },
-  Sum: (args, stock) => {
+  Sum: (args, stock) => leadingAxesReduction(args, stock, 'Sum'),
+  Mean: (args, stock) => leadingAxesReduction(args, stock, 'Mean'),
+  _FusedMatMul: (args, stock) => {
     const a = (args.attrs ?? {}) as Attrs;
-    const on = nativeFor({ ...args, attrs: {} }, args.inputs.x);
-    if (on !== null && args.inputs.x !== undefined) {
-      const out = nativeSumLeadingAxes(
+    const { a: left, b: right, bias, preluActivationWeights } = args.inputs;
+    const on = nativeFor(args, left, right, bias);
+    const n = right?.shape[a.transposeB === true ? right.shape.length - 2 : right.shape.length - 1];
+    const biasFits = bias === undefined || tf.util.sizeFromShape(bias.shape) === n;
+    if (
+      on !== null &&
+      left !== undefined &&
+      right !== undefined &&
+      preluActivationWeights === undefined &&
+      FUSABLE_ACTIVATIONS.has(a.activation as string) &&
+      biasFits
+    ) {
+      const out = nativeFusedMatMul(
         on.dnn,
         on.backend,
-        args.inputs.x,
-        a.axis as number | number[],
-        a.keepDims === true,
+        left,
+        right,
+        a.transposeA === true,
+        a.transposeB === true,
+        bias,
+        a.activation === 'relu',
       );
       if (out !== null) return out;
     }
-    if (!allTensors(args)) return callStock(stock, args, 'Sum');
-    const fast = sumLeadingAxes(
-      tensor(args.inputs.x, 'x'),
-      a.axis as number | number[],
-      a.keepDims === true,
+    const transposed = a.transposeA === true || a.transposeB === true;
+    if (!transposed || !allTensors(args) || left === undefined || right === undefined) {
+      return callStock(stock, args, '_FusedMatMul');
+    }
+    return fusedMatMulUnfused(
+      tensor(left, 'a'),
+      tensor(right, 'b'),
+      a.transposeA === true,
+      a.transposeB === true,
+      bias === undefined ? undefined : tensor(bias, 'bias'),
+      a.activation as string | undefined,
+      preluActivationWeights === undefined
+        ? undefined
+        : tensor(preluActivationWeights, 'preluActivationWeights'),
+      a.leakyreluAlpha as number | undefined,
     );
-    return fast ?? callStock(stock, args, 'Sum');
+  },
+  Tile: (args, stock) => {
+    const x = args.inputs.x;
+    const backend = args.backend;
+    if (!hasHeap(backend) || x === undefined || x.dtype === 'string') {
+      return callStock(stock, args, 'Tile');
+    }
+    return tileOnHeap(backend, x, (args.attrs ?? {}).reps as number[]);
   },
 };
 
@@ -293,6 +357,9 @@ const DEFAULT_KERNELS: Readonly<Record<string, readonly FastKernelName[]>> = {
     'MaxPoolGrad',
     'AvgPoolGrad',
     'Sum',
+    'Mean',
+    'Tile',
+    '_FusedMatMul',
   ],
 };
 
@@ -307,7 +374,10 @@ export function defaultFastKernels(backendName: string): readonly FastKernelName
 
 // Kernels that work on TensorInfos (heap views) and check for themselves what they can handle.
 const HEAP_KERNELS = new Set<FastKernelName>([
+  '_FusedMatMul',
   'MaxPoolGrad',
+  'Tile',
+  'Mean',
   'BatchMatMul',
   'Sum',
   'Conv2D',

@@ -43,3 +43,44 @@ export function matMulWithoutTransposedOperands(
       : swapLast(tf.matMul(b, swapLast(a)));
   });
 }
+
+/**
+ * tfjs's _FusedMatMul as separate ops. Stock wasm's fused kernel gets transposed operands wrong
+ * (tfjs-backend-wasm 4.22: aᵀ·b + bias for a = [[1,2],[3,4],[5,6]], b = [[1,0],[0,1],[1,1]]
+ * gave [[16,28],[28,30]] instead of [[16,28],[18,30]]), so with a transpose it is computed here:
+ * the matmul through the BatchMatMul kernel, then the bias and the activation.
+ */
+export function fusedMatMulUnfused(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  transposeA: boolean,
+  transposeB: boolean,
+  bias: tf.Tensor | undefined,
+  activation: string | undefined,
+  preluWeights: tf.Tensor | undefined,
+  leakyreluAlpha: number | undefined,
+): tf.Tensor {
+  return tf.tidy(() => {
+    const product = tf.matMul(a, b, transposeA, transposeB);
+    const y = bias === undefined ? product : tf.add(product, bias);
+    switch (activation ?? 'linear') {
+      case 'linear':
+        return y;
+      case 'relu':
+        return tf.relu(y);
+      case 'relu6':
+        return tf.relu6(y);
+      case 'elu':
+        return tf.elu(y);
+      case 'sigmoid':
+        return tf.sigmoid(y);
+      case 'leakyrelu':
+        return tf.leakyRelu(y, leakyreluAlpha ?? 0.2);
+      case 'prelu':
+        if (preluWeights === undefined) throw new Error('prelu activation without its weights');
+        return tf.prelu(y, preluWeights);
+      default:
+        throw new Error(`_FusedMatMul: unknown activation "${activation}"`);
+    }
+  });
+}

@@ -185,25 +185,55 @@ export function nativeBatchMatMul(
   return out;
 }
 
-/** Sum over the leading `k` axes as [rows, cols] column sums; null unless the axes are leading. */
+/**
+ * tfjs's _FusedMatMul (dense layers): a·b, plus a bias over the last axis, then linear or ReLU;
+ * null for anything else (other activations, broadcast biases, unsupported shapes).
+ */
+export function nativeFusedMatMul(
+  dnn: NativeKernels,
+  backend: HeapBackend,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  bias: tf.TensorInfo | undefined,
+  relu: boolean,
+): tf.TensorInfo | null {
+  const out = nativeBatchMatMul(dnn, backend, a, b, transposeA, transposeB);
+  if (out === null) return null;
+  const n = out.shape[out.shape.length - 1] as number;
+  if (bias === undefined && !relu) return out;
+  const values = floats(backend, out);
+  const offsets = bias === undefined ? null : floats(backend, bias);
+  if (offsets !== null && offsets.length !== n) throw new Error('bias size checked by the caller');
+  for (let i = 0; i < values.length; i++) {
+    const v = (values[i] as number) + (offsets === null ? 0 : (offsets[i % n] as number));
+    values[i] = relu && v < 0 ? 0 : v;
+  }
+  return out;
+}
+
+/**
+ * Sum (or with `mean`, mean) over the leading `k` axes as [rows, cols] column sums; null unless
+ * the axes are leading.
+ */
 export function nativeSumLeadingAxes(
   dnn: NativeKernels,
   backend: HeapBackend,
   x: tf.TensorInfo,
   axis: number | number[],
   keepDims: boolean,
+  mean = false,
 ): tf.TensorInfo | null {
   const axes = [...tf.util.parseAxisParam(axis, x.shape)].sort((p, q) => p - q);
   const k = axes.length;
   if (k === 0 || k >= x.shape.length || axes.some((a, i) => a !== i)) return null;
   const rest = x.shape.slice(k);
   const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...rest] : rest, 'float32');
-  dnn.sumRows(
-    floats(backend, x),
-    tf.util.sizeFromShape(x.shape.slice(0, k)),
-    tf.util.sizeFromShape(rest),
-    floats(backend, out),
-  );
+  const rows = tf.util.sizeFromShape(x.shape.slice(0, k));
+  const sums = floats(backend, out);
+  dnn.sumRows(floats(backend, x), rows, tf.util.sizeFromShape(rest), sums);
+  if (mean) for (let i = 0; i < sums.length; i++) sums[i] = (sums[i] as number) / rows;
   return out;
 }
 
