@@ -7,6 +7,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-gpu-results}
+# BATCH and STEPS only for a dry run on a machine without a GPU (IWLAB_WEBGPU_ALLOW_SOFTWARE=1).
+batch=${BATCH:-128}
+steps=${STEPS:-20}
 mkdir -p "$out"
 log() { echo "== $*" | tee -a "$out/session.log"; }
 
@@ -17,9 +20,9 @@ python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.i
 # Stock tfjs-webgpu kernels, then with iwlab's op-based gradient rewrites on top; the PyTorch peer
 # runs in the same invocation (CUDA when it has it) and the ratio is printed.
 log "webgpu, stock kernels"
-timeout 200 node bench/dist/run.js --backend webgpu --batch 128 --steps 20 --no-sweep \
+timeout 200 node bench/dist/run.js --backend webgpu --batch "$batch" --steps "$steps" --no-sweep \
   --out "$out/webgpu-stock.json" 2>&1 | grep -v '^Warning' | tee -a "$out/session.log"
 log "webgpu, with the op-based gradient rewrites"
-timeout 200 node bench/dist/run.js --backend webgpu --batch 128 --steps 20 --no-sweep --op-kernels \
+timeout 200 node bench/dist/run.js --backend webgpu --batch "$batch" --steps "$steps" --no-sweep --op-kernels \
   --no-peer --out "$out/webgpu-op-kernels.json" 2>&1 | grep -v '^Warning' | tee -a "$out/session.log"
 log "done"

@@ -138,7 +138,10 @@ for (const net of args.nets) {
   // iwlab's best single process, like PyTorch's below: native kernels on one thread or on all
   // cores (the wasm kernels run on one thread whatever is asked).
   const iwlabTries = [await iwlab(net, 1)];
-  if (args.procs > 1) iwlabTries.push(await iwlab(net, args.procs));
+  const native = (iwlabTries[0]?.details as Record<string, unknown> | undefined)?.nativeKernels;
+  // Threads only matter to the native kernels; elsewhere a second run would measure the same.
+  const threaded = typeof native === 'string' && native.startsWith('oneDNN');
+  if (args.procs > 1 && threaded) iwlabTries.push(await iwlab(net, args.procs));
   const single = iwlabTries.reduce((a, b) => (b.examplesPerSecond > a.examplesPerSecond ? b : a));
   const oneThreadIwlab = iwlabTries[0] as Measured;
   const row: Record<string, unknown> = { net, iwlab: iwlabTries };
