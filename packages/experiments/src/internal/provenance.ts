@@ -12,6 +12,11 @@ const PACKAGES = [
   '@iwlab/train',
   '@iwlab/experiments',
   '@tensorflow/tfjs-core',
+  // Optional: the backend's kernels, which change results in the last bits (the run's backend
+  // info says whether they were used).
+  '@iwlab/onednn',
+  '@tensorflow/tfjs-backend-wasm',
+  '@tensorflow/tfjs-backend-webgpu',
 ];
 
 let versions: Record<string, string> | undefined;
