@@ -259,28 +259,18 @@ const IMPLS: Record<FastKernelName, Impl> = {
     if (!hasHeap(backend) || dy === undefined || input === undefined || input.dtype !== 'float32') {
       return callStock(stock, args, 'MaxPoolGrad');
     }
-    const on = nativeFor({ ...args, attrs: {} }, dy, input);
-    if (on !== null) {
-      return nativeMaxPoolGrad(
-        on.dnn,
-        on.backend,
-        dy,
-        input,
-        a.filterSize as [number, number],
-        a.strides as [number, number],
-        a.pad as 'same',
-        a.dimRoundingMode as 'floor' | undefined,
-      );
-    }
-    return maxPoolGradOnHeap(
-      backend,
+    const pooling = [
       dy,
       input,
       a.filterSize as [number, number],
       a.strides as [number, number],
       a.pad as 'same',
       a.dimRoundingMode as 'floor' | undefined,
-    );
+    ] as const;
+    const on = nativeFor({ ...args, attrs: {} }, dy, input);
+    return on === null
+      ? maxPoolGradOnHeap(backend, ...pooling)
+      : nativeMaxPoolGrad(on.dnn, on.backend, ...pooling);
   },
   AvgPoolGrad: (args, stock) => {
     const a = (args.attrs ?? {}) as Attrs;
