@@ -334,7 +334,7 @@ const IMPLS: Record<FastKernelName, Impl> = {
     if (!hasHeap(backend) || x === undefined || x.dtype === 'string') {
       return callStock(stock, args, 'Tile');
     }
-    return tileOnHeap(backend, x, (args.attrs ?? {}).reps as number[]);
+    return tileOnHeap(backend, x, args.attrs?.reps as number[]);
   },
 };
 
