@@ -22,6 +22,14 @@ export function tileOnHeap(
   const inRow = inShape[rank - 1] as number;
   const outRow = outShape[rank - 1] as number;
   const inRows = src.length / inRow;
+  if (inRows === 1) {
+    // One row (batch norm's [1,1,1,C]): build the first output row, then double what is written.
+    for (let k = 0; k < outRow; k += inRow) dst.set(src, k);
+    for (let filled = outRow; filled < dst.length; filled *= 2) {
+      dst.copyWithin(filled, 0, Math.min(filled, dst.length - filled));
+    }
+    return out;
+  }
   // Every input row, repeated along the last axis: inRows x outRow values.
   const expanded = new (src.constructor as new (n: number) => tf.TypedArray)(inRows * outRow);
   for (let r = 0; r < inRows; r++) {
