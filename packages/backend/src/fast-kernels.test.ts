@@ -25,7 +25,10 @@ const expectSameAsCpu = (build: () => tf.Tensor[], tolerance = 1e-4) =>
 beforeAll(async () => {
   await initBackend('wasm', { env: {} });
   // Every comparison below is only meaningful if the replacements are in place.
-  const nativeOnly = nativeKernelsInUse() === undefined ? [] : ['Conv2D', 'FusedConv2D'];
+  const nativeOnly =
+    nativeKernelsInUse() === undefined
+      ? []
+      : ['Conv2D', 'FusedConv2D', 'Multiply', 'Add', 'Sub', 'FusedBatchNorm'];
   expect([...installedFastKernels('wasm')].sort()).toEqual(
     [
       'AvgPoolGrad',
@@ -364,5 +367,69 @@ describe('wasm tile', () => {
     const g = tf.grad((v: tf.Tensor) => tf.sum(tf.tile(v, [4, 1])))(tf.tensor2d([[1, 2, 3]]));
     expect(await g.array()).toEqual([[4, 4, 4]]);
     tf.dispose([b, g]);
+  });
+});
+
+describe.each(KERNEL_MODES)('per-channel element-wise ops and batch norm with $mode', (mode) => {
+  useKernelMode(mode);
+  const full = [2, 3, 4, 5];
+
+  for (const [name, op] of [
+    ['mul', tf.mul],
+    ['add', tf.add],
+    ['sub', tf.sub],
+  ] as const) {
+    it(`${name}: per-channel [C] and [1,1,1,C] on either side, same shapes, int32`, () =>
+      expectSameAsCpu(() => {
+        const r = Rng.fromSeed(40);
+        const x = values(r, full);
+        const c = values(r, [5]);
+        const c4 = values(r, [1, 1, 1, 5]);
+        const ints = tf.cast(tf.mul(x, 10), 'int32');
+        return [
+          op(x, c),
+          op(c, x),
+          op(c4, x),
+          op(x, c4),
+          op(x, values(r, full)),
+          tf.cast(op(ints, tf.cast(tf.mul(c, 10), 'int32')), 'float32'),
+        ];
+      }));
+  }
+
+  it('batch norm with and without scale and offset, and with a large mean', () =>
+    expectSameAsCpu(() => {
+      const r = Rng.fromSeed(41);
+      const x = values(r, full);
+      const mean = values(r, [5]);
+      const variance = tf.abs(values(r, [5]));
+      const offset = values(r, [5]);
+      const scale = values(r, [5]);
+      const shifted = tf.add(x, 1000);
+      return [
+        tf.batchNorm(x, mean, variance, offset, scale, 1e-3),
+        tf.batchNorm(x, mean, variance, undefined, undefined, 1e-5),
+        tf.batchNorm(shifted, tf.add(mean, 1000), variance, offset, scale, 1e-3),
+      ];
+    }));
+
+  it('batch norm in training: batch statistics and every gradient', () =>
+    expectSameAsCpu(() => {
+      const r = Rng.fromSeed(42);
+      const x = values(r, full);
+      const gamma = values(r, [5]);
+      const beta = values(r, [5]);
+      const dy = values(r, full);
+      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const { mean, variance } = tf.moments(a, [0, 1, 2]);
+        const y = tf.batchNorm(a, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, 1e-3);
+        return tf.sum(tf.mul(y, dy));
+      })([x, gamma, beta]);
+      return grads;
+    }));
+
+  it('ran the per-channel ops above through this mode', () => {
+    if (mode.native() === undefined) expect(nativeCalls()).toBe(0);
+    else expect(nativeCalls()).toBeGreaterThanOrEqual(3 * 4 + 3);
   });
 });

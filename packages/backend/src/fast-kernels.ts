@@ -10,6 +10,8 @@ import { fusedMatMulUnfused, matMulWithoutTransposedOperands } from './internal/
 import {
   type NativeKernels,
   nativeBatchMatMul,
+  nativeBatchNorm,
+  nativeChannelBinary,
   nativeConv2d,
   nativeConv2dBackpropFilter,
   nativeConv2dBackpropInput,
@@ -38,7 +40,11 @@ export type FastKernelName =
   | 'Sum'
   | 'Mean'
   | 'Tile'
-  | '_FusedMatMul';
+  | '_FusedMatMul'
+  | 'Multiply'
+  | 'Add'
+  | 'Sub'
+  | 'FusedBatchNorm';
 
 type Attrs = Record<string, unknown>;
 type KernelArgs = {
@@ -102,6 +108,22 @@ function nativeFor(args: KernelArgs, ...infos: (tf.TensorInfo | undefined)[]) {
 }
 
 const FUSABLE_ACTIVATIONS = new Set([undefined, null, 'linear', 'relu']);
+
+/** A per-channel element-wise op natively (batch norm's); everything else on the stock kernel. */
+function channelBinary(
+  args: KernelArgs,
+  stock: tf.KernelConfig | undefined,
+  name: 'Multiply' | 'Add' | 'Sub',
+  op: 'mul' | 'add' | 'sub',
+) {
+  const { a, b } = args.inputs;
+  const on = nativeFor({ ...args, attrs: {} }, a, b);
+  if (on !== null && a !== undefined && b !== undefined) {
+    const out = nativeChannelBinary(on.dnn, on.backend, op, a, b);
+    if (out !== null) return out;
+  }
+  return callStock(stock, args, name);
+}
 
 /** Sum or Mean over leading axes: natively, else as a matrix-vector product; else stock. */
 function leadingAxesReduction(
@@ -328,6 +350,19 @@ const IMPLS: Record<FastKernelName, Impl> = {
       a.leakyreluAlpha as number | undefined,
     );
   },
+  Multiply: (args, stock) => channelBinary(args, stock, 'Multiply', 'mul'),
+  Add: (args, stock) => channelBinary(args, stock, 'Add', 'add'),
+  Sub: (args, stock) => channelBinary(args, stock, 'Sub', 'sub'),
+  FusedBatchNorm: (args, stock) => {
+    const { x, mean, variance, offset, scale } = args.inputs;
+    const on = nativeFor({ ...args, attrs: {} }, x, mean, variance, offset, scale);
+    if (on !== null && x !== undefined && mean !== undefined && variance !== undefined) {
+      const epsilon = (args.attrs?.varianceEpsilon ?? 0.001) as number;
+      const out = nativeBatchNorm(on.dnn, on.backend, x, mean, variance, offset, scale, epsilon);
+      if (out !== null) return out;
+    }
+    return callStock(stock, args, 'FusedBatchNorm');
+  },
   Tile: (args, stock) => {
     const x = args.inputs.x;
     const backend = args.backend;
@@ -353,8 +388,18 @@ const DEFAULT_KERNELS: Readonly<Record<string, readonly FastKernelName[]>> = {
   ],
 };
 
-/** Forward convolutions are worth replacing only by native kernels; XNNPACK's are the wasm best. */
-const NATIVE_ONLY: readonly FastKernelName[] = ['Conv2D', 'FusedConv2D'];
+/**
+ * Forward convolutions and per-channel element-wise ops are worth replacing only by native
+ * kernels: XNNPACK's are the best wasm has.
+ */
+const NATIVE_ONLY: readonly FastKernelName[] = [
+  'Conv2D',
+  'FusedConv2D',
+  'Multiply',
+  'Add',
+  'Sub',
+  'FusedBatchNorm',
+];
 
 /** The kernels `installFastKernels(backendName)` replaces when not told which. */
 export function defaultFastKernels(backendName: string): readonly FastKernelName[] {
@@ -365,6 +410,10 @@ export function defaultFastKernels(backendName: string): readonly FastKernelName
 // Kernels that work on TensorInfos (heap views) and check for themselves what they can handle.
 const HEAP_KERNELS = new Set<FastKernelName>([
   '_FusedMatMul',
+  'Multiply',
+  'Add',
+  'Sub',
+  'FusedBatchNorm',
   'MaxPoolGrad',
   'Tile',
   'Mean',

@@ -14,6 +14,8 @@ function fakeOneDnn() {
     matmul: () => {},
     sumRows: () => {},
     maxPoolGrad: () => {},
+    channelBinary: () => {},
+    channelAffine: () => {},
     threads: () => state.threads,
     setThreads: (n) => {
       state.threads = n;

@@ -360,6 +360,55 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// channelBinary(op, full, perChannel, out, channels, perChannelFirst): for every row of `channels`
+// values, out = full op perChannel (or perChannel op full), op 0 add, 1 subtract, 2 multiply. The
+// per-channel operands of batch norm's forward and gradient ops; wasm's broadcasting path was
+// 5x slower than its same-shape one.
+Napi::Value ChannelBinary(const Napi::CallbackInfo& info) {
+  const int op = info[0].As<Napi::Number>().Int32Value();
+  auto full = info[1].As<Napi::Float32Array>();
+  const float* c = Floats(info[2]);
+  float* out = Floats(info[3]);
+  const int64_t channels = info[4].As<Napi::Number>().Int64Value();
+  const bool channel_first = info[5].ToBoolean();
+  const float* x = full.Data();
+  const int64_t rows = static_cast<int64_t>(full.ElementLength()) / channels;
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * channels;
+    float* o = out + r * channels;
+    if (op == 0) {
+      for (int64_t j = 0; j < channels; j++) o[j] = xr[j] + c[j];
+    } else if (op == 2) {
+      for (int64_t j = 0; j < channels; j++) o[j] = xr[j] * c[j];
+    } else if (channel_first) {
+      for (int64_t j = 0; j < channels; j++) o[j] = c[j] - xr[j];
+    } else {
+      for (int64_t j = 0; j < channels; j++) o[j] = xr[j] - c[j];
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// channelAffine(x, center, scale, shift, out, channels): out = (x - center) * scale + shift per
+// channel: batch norm with its variance folded into the scale. Centering first keeps the result
+// accurate when the mean is large against the spread.
+Napi::Value ChannelAffine(const Napi::CallbackInfo& info) {
+  auto xs = info[0].As<Napi::Float32Array>();
+  const float* center = Floats(info[1]);
+  const float* scale = Floats(info[2]);
+  const float* shift = Floats(info[3]);
+  float* out = Floats(info[4]);
+  const int64_t channels = info[5].As<Napi::Number>().Int64Value();
+  const float* x = xs.Data();
+  const int64_t rows = static_cast<int64_t>(xs.ElementLength()) / channels;
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * channels;
+    float* o = out + r * channels;
+    for (int64_t j = 0; j < channels; j++) o[j] = (xr[j] - center[j]) * scale[j] + shift[j];
+  }
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   omp_set_num_threads(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -408,6 +457,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("matmul", Napi::Function::New(env, Matmul));
   exports.Set("sumRows", Napi::Function::New(env, SumRows));
   exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
+  exports.Set("channelBinary", Napi::Function::New(env, ChannelBinary));
+  exports.Set("channelAffine", Napi::Function::New(env, ChannelAffine));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("version", Napi::Function::New(env, Version));

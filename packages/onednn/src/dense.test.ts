@@ -143,3 +143,47 @@ describe.runIf(run)('maxPoolGrad against the definition', () => {
     expect([...dx]).toEqual([...reference(g, x, dy)]);
   });
 });
+
+describe.runIf(run)('per-channel element-wise ops', () => {
+  const rows = 7;
+  const channels = 5;
+  const full = randoms(rows * channels, 21);
+  const perChannel = randoms(channels, 22);
+  const at = (i: number) => perChannel[i % channels] ?? Number.NaN;
+
+  it.each([
+    ['add', false, (x: number, c: number) => x + c],
+    ['sub', false, (x: number, c: number) => x - c],
+    ['sub', true, (x: number, c: number) => c - x],
+    ['mul', false, (x: number, c: number) => x * c],
+  ] as const)('%s (per-channel operand first: %s)', (op, first, f) => {
+    const out = new Float32Array(full.length).fill(Number.NaN);
+    dnn().channelBinary(op, full, perChannel, out, { perChannelFirst: first });
+    expect([...out]).toEqual([...full].map((x, i) => Math.fround(f(x, at(i)))));
+  });
+
+  it('affine: (x − center) · scale + shift per channel, accurate for a large center', () => {
+    const shift = randoms(channels, 23);
+    const center = randoms(channels, 24).map((v) => 1000 + v);
+    const x = full.map((v, i) => (center[i % channels] ?? 0) + v);
+    const out = new Float32Array(full.length);
+    dnn().channelAffine(x, center, perChannel, shift, out);
+    for (const [i, v] of x.entries()) {
+      const c = center[i % channels] ?? Number.NaN;
+      expect(out[i]).toBeCloseTo((v - c) * at(i) + (shift[i % channels] ?? Number.NaN), 4);
+    }
+  });
+
+  it('rejects data that is not whole rows of channels, or an unknown op', () => {
+    const out = new Float32Array(full.length);
+    expect(() => dnn().channelBinary('mul', full, new Float32Array(6), out)).toThrow(
+      /35 values are not whole rows of 6 channels/,
+    );
+    expect(() => dnn().channelBinary('div' as 'mul', full, perChannel, out)).toThrow(
+      /unknown op "div"/,
+    );
+    expect(() =>
+      dnn().channelAffine(full, perChannel, perChannel, new Float32Array(4), out),
+    ).toThrow(/shift has 4 values/);
+  });
+});

@@ -56,6 +56,28 @@ export interface OneDnn {
    * order (TensorFlow.js's rule, so ReLU ties match its cpu backend).
    */
   maxPoolGrad(geometry: Pool2dGeometry, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /**
+   * out = full op perChannel, perChannel (length C) repeated over every row of C values of `full`
+   * (or perChannel op full with `perChannelFirst`): batch norm's per-channel element-wise ops.
+   */
+  channelBinary(
+    op: 'add' | 'sub' | 'mul',
+    full: Float32Array,
+    perChannel: Float32Array,
+    out: Float32Array,
+    options?: { perChannelFirst?: boolean },
+  ): void;
+  /**
+   * out = (x − center) · scale + shift, per channel (the last axis, of length scale.length):
+   * batch norm with 1/√(variance + ε) folded into the scale.
+   */
+  channelAffine(
+    x: Float32Array,
+    center: Float32Array,
+    scale: Float32Array,
+    shift: Float32Array,
+    out: Float32Array,
+  ): void;
   /** OpenMP threads oneDNN uses (default: OMP_NUM_THREADS, else every core). */
   threads(): number;
   /**
@@ -143,6 +165,28 @@ function wrap(native: NativeBinding): OneDnn {
       checkLength('dx', dx, input);
       native.maxPoolGrad(x, dy, dx, packed);
     },
+    channelBinary(op, full, perChannel, out, options = {}) {
+      const code = CHANNEL_OPS[op];
+      if (code === undefined) throw new RangeError(`channelBinary: unknown op "${op}"`);
+      checkChannels(full, perChannel.length);
+      checkLength('perChannel', perChannel, perChannel.length);
+      checkLength('out', out, full.length);
+      native.channelBinary(
+        code,
+        full,
+        perChannel,
+        out,
+        perChannel.length,
+        options.perChannelFirst === true,
+      );
+    },
+    channelAffine(x, center, scale, shift, out) {
+      checkChannels(x, scale.length);
+      checkLength('center', center, scale.length);
+      checkLength('shift', shift, scale.length);
+      checkLength('out', out, x.length);
+      native.channelAffine(x, center, scale, shift, out, scale.length);
+    },
     threads: () => native.threads(),
     setThreads(n) {
       if (!Number.isInteger(n) || n < 1) {
@@ -153,6 +197,17 @@ function wrap(native: NativeBinding): OneDnn {
     cachedPlans: () => native.cachedPlans(),
     clearPlans: () => native.clearPlans(),
   };
+}
+
+const CHANNEL_OPS: Record<string, number | undefined> = { add: 0, sub: 1, mul: 2 };
+
+/** `data` must hold whole rows of `channels` values. */
+function checkChannels(data: Float32Array, channels: number): void {
+  positiveInt('channels', channels);
+  checkLength('x', data, data.length);
+  if (data.length % channels !== 0) {
+    throw new RangeError(`${data.length} values are not whole rows of ${channels} channels`);
+  }
 }
 
 let loaded: OneDnnLoad | undefined;

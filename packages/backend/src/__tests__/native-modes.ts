@@ -53,6 +53,8 @@ function counted(dnn: NativeKernels): NativeKernels {
     matmul: count(dnn.matmul),
     sumRows: count(dnn.sumRows),
     maxPoolGrad: count(dnn.maxPoolGrad),
+    channelBinary: count(dnn.channelBinary),
+    channelAffine: count(dnn.channelAffine),
   };
 }
 

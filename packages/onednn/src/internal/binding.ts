@@ -30,6 +30,22 @@ export interface NativeBinding {
   ): void;
   sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  channelBinary(
+    op: number,
+    full: Float32Array,
+    perChannel: Float32Array,
+    out: Float32Array,
+    channels: number,
+    perChannelFirst: boolean,
+  ): void;
+  channelAffine(
+    x: Float32Array,
+    center: Float32Array,
+    scale: Float32Array,
+    shift: Float32Array,
+    out: Float32Array,
+    channels: number,
+  ): void;
   setThreads(n: number): void;
   threads(): number;
   version(): { major: number; minor: number; patch: number; hash: string; isa: string };

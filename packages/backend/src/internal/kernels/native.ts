@@ -55,6 +55,20 @@ export interface NativeKernels {
     dy: Float32Array,
     dx: Float32Array,
   ): void;
+  channelBinary(
+    op: 'add' | 'sub' | 'mul',
+    full: Float32Array,
+    perChannel: Float32Array,
+    out: Float32Array,
+    options?: { perChannelFirst?: boolean },
+  ): void;
+  channelAffine(
+    x: Float32Array,
+    center: Float32Array,
+    scale: Float32Array,
+    shift: Float32Array,
+    out: Float32Array,
+  ): void;
   threads(): number;
   setThreads(n: number): void;
 }
@@ -252,4 +266,70 @@ export function nativeMaxPoolGrad(
   const dx = backend.makeOutput([...input.shape], 'float32');
   dnn.maxPoolGrad(info, floats(backend, input), floats(backend, dy), floats(backend, dx));
   return dx;
+}
+
+/** True when `shape` is [C] or [1, ..., 1, C] for `full`'s last axis C, and no longer than it. */
+function perChannelOf(shape: readonly number[], full: readonly number[]): boolean {
+  const channels = full[full.length - 1];
+  return (
+    shape.length >= 1 &&
+    shape.length <= full.length &&
+    shape[shape.length - 1] === channels &&
+    shape.slice(0, -1).every((d) => d === 1) &&
+    full.length > 1
+  );
+}
+
+/**
+ * a op b where one operand is a per-channel vector broadcast over the other (batch norm's
+ * element-wise ops); null for any other pair of shapes (same shapes go to XNNPACK, which is fast).
+ */
+export function nativeChannelBinary(
+  dnn: NativeKernels,
+  backend: HeapBackend,
+  op: 'add' | 'sub' | 'mul',
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+): tf.TensorInfo | null {
+  const aPerChannel = perChannelOf(a.shape, b.shape);
+  const bPerChannel = perChannelOf(b.shape, a.shape);
+  if (aPerChannel === bPerChannel) return null;
+  const [full, perChannel] = bPerChannel ? [a, b] : [b, a];
+  const out = backend.makeOutput([...full.shape], 'float32');
+  dnn.channelBinary(op, floats(backend, full), floats(backend, perChannel), floats(backend, out), {
+    perChannelFirst: aPerChannel,
+  });
+  return out;
+}
+
+/**
+ * Batch norm, (x − mean) · scale / √(variance + ε) + offset, with per-channel statistics (the
+ * last axis); null when a statistic is not one value per channel.
+ */
+export function nativeBatchNorm(
+  dnn: NativeKernels,
+  backend: HeapBackend,
+  x: tf.TensorInfo,
+  mean: tf.TensorInfo,
+  variance: tf.TensorInfo,
+  offset: tf.TensorInfo | undefined,
+  scale: tf.TensorInfo | undefined,
+  epsilon: number,
+): tf.TensorInfo | null {
+  const channels = x.shape[x.shape.length - 1] as number;
+  const stats = [mean, variance, offset, scale].filter((t) => t !== undefined);
+  if (x.shape.length < 2 || stats.some((t) => tf.util.sizeFromShape(t.shape) !== channels)) {
+    return null;
+  }
+  const out = backend.makeOutput([...x.shape], 'float32');
+  const variances = floats(backend, variance);
+  const scales = scale === undefined ? null : floats(backend, scale);
+  const folded = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    folded[c] =
+      (scales === null ? 1 : (scales[c] as number)) / Math.sqrt((variances[c] as number) + epsilon);
+  }
+  const shift = offset === undefined ? new Float32Array(channels) : floats(backend, offset);
+  dnn.channelAffine(floats(backend, x), floats(backend, mean), folded, shift, floats(backend, out));
+  return out;
 }
