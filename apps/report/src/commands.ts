@@ -116,7 +116,12 @@ export async function reproduce(options: ReproduceOptions): Promise<void> {
   }).finally(() => process.off('SIGINT', onSigint));
   const minutes = (performance.now() - started) / 60_000;
   out(`sweep finished in ${minutes.toFixed(1)} min`);
-  await writeReport(db, options.out, notes);
+  await writeReport(
+    db,
+    options.out,
+    notes,
+    points.map((p) => p.id),
+  );
   const failed = result.outcomes.filter((o) => o.status === 'failed' || o.status === 'aborted');
   if (failed.length > 0) {
     out(
@@ -126,14 +131,34 @@ export async function reproduce(options: ReproduceOptions): Promise<void> {
   }
 }
 
-/** Notes given here replace the store's; without them, those of the last `reproduce` are used. */
-async function writeReport(db: string, file: string, notes?: readonly string[]): Promise<void> {
+/**
+ * Notes given here replace the store's; without them, those of the last `reproduce` are used.
+ * With `runIds` (a reproduction's plan) only those runs are reported; other runs in the store are
+ * counted in a note. Without, every run is.
+ */
+async function writeReport(
+  db: string,
+  file: string,
+  notes?: readonly string[],
+  runIds?: readonly string[],
+): Promise<void> {
   const store = new RunStore(db);
   try {
     if (notes !== undefined) store.setMeta('reproduce.notes', notes);
     const stored = store.getMeta('reproduce.notes');
+    const lines = Array.isArray(stored) ? stored.map(String) : [];
+    if (runIds !== undefined) {
+      const planned = new Set(runIds);
+      const others = store.listRuns().filter((run) => !planned.has(run.id)).length;
+      if (others > 0) {
+        lines.push(
+          `${others} other run(s) in ${db} are not part of this plan (other settings or an earlier version) and are left out; \`iwlab report\` reports every run.`,
+        );
+      }
+    }
     const report = await buildReport(store, {
-      notes: Array.isArray(stored) ? stored.map(String) : [],
+      notes: lines,
+      ...(runIds === undefined ? {} : { runIds }),
     });
     await writeAtomically(file, report.html);
     out(`report: ${resolve(file)}`);

@@ -4,8 +4,7 @@ import { buildReport } from './report.js';
 
 // A store filled by hand: one 2-D logreg cell, weights 1:4, 1:1, 4:1, 10 epochs whose fraction
 // predicted positive fans out and collapses; boundary snapshots after epochs 1 and 10.
-function filledStore(): RunStore {
-  const store = new RunStore(':memory:');
+function filledStore(epochs = 10, store = new RunStore(':memory:')): RunStore {
   for (const ratio of [0.25, 1, 4]) {
     const spec = resolveSpec({
       data: { kind: 'synthetic', generator: 'separable-gaussians' },
@@ -13,7 +12,7 @@ function filledStore(): RunStore {
       model: { kind: 'logreg' },
       reduction: 'mean',
       optimizer: { kind: 'sgd', lr: 0.1 },
-      epochs: 10,
+      epochs,
       batchSize: 8,
       seed: 0,
       evaluation: { boundaryEpochs: [1, 10] },
@@ -55,5 +54,20 @@ describe('buildReport', () => {
     expect(html).toContain('Decision boundaries');
     expect(html.match(/<svg/g)?.length).toBe(4);
     expect(html).not.toMatch(/<script|<link|<img/);
+  });
+
+  it('reports only the given runs, so an earlier plan with other settings cannot sway the claims', async () => {
+    const store = filledStore();
+    const planned = store.listRuns().map((run) => run.id);
+    // The same runs with another epoch count (an earlier plan): a second cell.
+    filledStore(20, store);
+    const all = await buildReport(store);
+    const only = await buildReport(store, { runIds: planned });
+    store.close();
+    expect(all.effects).toHaveLength(2);
+    expect(only.effects).toHaveLength(1);
+    expect(only.claims.find((c) => c.id === 'effect-fades')?.verdict).toBe('reproduced');
+    expect(only.html.match(/<tr><td><code>/g)?.length).toBe(3);
+    expect(all.html.match(/<tr><td><code>/g)?.length).toBe(6);
   });
 });

@@ -19,6 +19,11 @@ export interface ReportOptions {
   /** Lines shown at the top: how the runs depart from the paper, parts skipped, etc. */
   readonly notes?: readonly string[];
   readonly generatedAt?: Date;
+  /**
+   * Only these runs (e.g. one reproduction's plan); default every run in the store. Runs of an
+   * earlier plan with other settings would otherwise form cells of their own and sway the claims.
+   */
+  readonly runIds?: readonly string[];
 }
 
 export interface Report {
@@ -61,8 +66,8 @@ ${rows}
 </tbody></table>`;
 }
 
-function runsTable(store: RunStore): string {
-  const runs = store.listRuns();
+function runsTable(store: RunStore, only: ReadonlySet<string> | undefined): string {
+  const runs = store.listRuns().filter((run) => only === undefined || only.has(run.id));
   const rows = runs
     .map((r) => {
       const s = r.spec;
@@ -169,9 +174,10 @@ td,th{border:1px solid #ddd;padding:4px 8px;vertical-align:top;text-align:left}t
 .src,.rule{color:#666;font-size:0.9em}.runs{font-size:0.85em}figure{margin:1em 0;overflow-x:auto}
 .notes{background:#f7f7fb;border-left:4px solid #88a;padding:0.5em 1em}`;
 
-/** Builds the report from every run in the store. */
+/** Builds the report from every run in the store, or from `options.runIds`. */
 export async function buildReport(store: RunStore, options: ReportOptions = {}): Promise<Report> {
-  const cells = groupCells(loadRunSeries(store));
+  const only = options.runIds === undefined ? undefined : new Set(options.runIds);
+  const cells = groupCells(loadRunSeries(store, only));
   const effects = cells
     .map(cellEffect)
     .filter((e): e is CellEffect => e !== null)
@@ -203,7 +209,7 @@ A claim is reproduced (or not) when every cell that tests it agrees; otherwise, 
 ${claimsTable(claims)}
 ${sections.join('\n')}
 <h2>Runs</h2>
-${runsTable(store)}
+${runsTable(store, only)}
 </body></html>
 `;
   return { html, claims, effects };

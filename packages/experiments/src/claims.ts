@@ -115,9 +115,10 @@ export function primaryStatistic(spec: ExperimentSpec): { split: string; statist
     : { split: 'in-domain', statistic: 'fractionPredicted.dog' };
 }
 
-/** Reads every run of the store with its per-evaluation series. */
-export function loadRunSeries(store: RunStore): RunSeries[] {
-  return store.listRuns().map((run) => {
+/** Reads every run of the store (or only those in `only`) with its per-evaluation series. */
+export function loadRunSeries(store: RunStore, only?: ReadonlySet<string>): RunSeries[] {
+  const runs = store.listRuns().filter((run) => only === undefined || only.has(run.id));
+  return runs.map((run) => {
     const rows = store.epochs(run.id);
     const evaluated = [
       ...new Set(rows.filter((r) => r.split !== 'train').map((r) => r.epoch)),
