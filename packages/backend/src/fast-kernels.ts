@@ -5,6 +5,7 @@
 // inside a kernel on the gradient tape, and a kernel may return a Tensor.
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dFilterGradient, conv2dInputGradient } from './internal/kernels/conv2d-backprop.js';
+import type { HeapBackend } from './internal/kernels/geometry.js';
 import { conv2dFilterGradientIm2col, IM2COL_MAX_IN_CHANNELS } from './internal/kernels/im2col.js';
 import { fusedMatMulUnfused, matMulWithoutTransposedOperands } from './internal/kernels/matmul.js';
 import {
@@ -20,11 +21,7 @@ import {
   nativeMaxPoolGrad,
   nativeSumLeadingAxes,
 } from './internal/kernels/native.js';
-import {
-  avgPoolGradTiled,
-  type HeapBackend,
-  maxPoolGradOnHeap,
-} from './internal/kernels/pool-grad.js';
+import { avgPoolGradTiled, maxPoolGradOnHeap } from './internal/kernels/pool-grad.js';
 import { sumLeadingAxes } from './internal/kernels/sum.js';
 import { tileOnHeap } from './internal/kernels/tile.js';
 

@@ -2,9 +2,7 @@
 // kernel every backend makes fast (XNNPACK on wasm) while the stock backprop kernels are slow
 // (wasm: ~8x slower for the input gradient) or missing (wasm has no Conv2DBackpropFilter).
 import * as tf from '@tensorflow/tfjs-core';
-
-type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+import { convInfo, type Pad, type Rounding } from './geometry.js';
 
 /** Pads (positive) or crops (negative) the rows and columns of an NHWC tensor. */
 function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number) {
@@ -35,14 +33,7 @@ export function conv2dInputGradient(
   pad: Pad,
   dimRoundingMode: Rounding,
 ): tf.Tensor4D {
-  const info = tf.backend_util.computeConv2DInfo(
-    [...inputShape],
-    filter.shape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = convInfo(inputShape, filter.shape, strides, 1, pad, dimRoundingMode);
   const [batch, inH, inW] = inputShape;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { outHeight: outH, outWidth: outW, padInfo } = info;
@@ -88,14 +79,7 @@ export function conv2dFilterGradient(
   pad: Pad,
   dimRoundingMode: Rounding,
 ): tf.Tensor4D {
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape,
-    [...filterShape],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = convInfo(x.shape, filterShape, strides, 1, pad, dimRoundingMode);
   const [, inH, inW] = x.shape;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { outHeight: outH, outWidth: outW, padInfo } = info;

@@ -3,10 +3,7 @@
 // 64x32x32x3 → 32 filters this took 11 ms against 26 ms for the batch/channel-swapped forward
 // convolution used otherwise; from ~32 input channels on, the convolution wins (38 vs 42 ms).
 import * as tf from '@tensorflow/tfjs-core';
-import type { HeapBackend } from './pool-grad.js';
-
-type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+import { convInfo, type HeapBackend, type Pad, type Rounding } from './geometry.js';
 
 /** Up to this many input channels the im2col path is the faster one (measured on wasm). */
 export const IM2COL_MAX_IN_CHANNELS = 8;
@@ -60,14 +57,7 @@ export function conv2dFilterGradientIm2col(
   pad: Pad,
   dimRoundingMode: Rounding,
 ): tf.Tensor4D {
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape,
-    [...filterShape],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = convInfo(x.shape, filterShape, strides, 1, pad, dimRoundingMode);
   return tf.tidy(() => {
     const cols = im2colTransposed(backend, x, info);
     const dyRows = tf.reshape(dy, [cols.shape[1], filterShape[3]]);

@@ -5,7 +5,7 @@
 // dense layers' matmuls, the bias gradients' sums and the max-pool gradient took most of what was
 // left (a profile of the small CNN: ~45 of ~70 ms), so they are native too.
 import * as tf from '@tensorflow/tfjs-core';
-import { type HeapBackend, type Pad, poolInfo, type Rounding } from './pool-grad.js';
+import { convInfo, type HeapBackend, type Pad, poolInfo, type Rounding } from './geometry.js';
 
 /**
  * What these kernels need from @iwlab/onednn's `OneDnn`, written out so that this package's types
@@ -75,26 +75,6 @@ export interface NativeKernels {
 
 const floats = (backend: HeapBackend, info: tf.TensorInfo) =>
   backend.typedArrayFromHeap(info) as Float32Array;
-
-type Shape4 = [number, number, number, number];
-
-/** tfjs's NHWC conv geometry, which is also what the native kernels take. */
-const convInfo = (
-  inShape: readonly number[],
-  filterShape: readonly number[],
-  strides: number | [number, number],
-  dilations: number | [number, number],
-  pad: Pad,
-  dimRoundingMode: Rounding,
-) =>
-  tf.backend_util.computeConv2DInfo(
-    [...inShape] as Shape4,
-    [...filterShape] as Shape4,
-    strides,
-    dilations,
-    pad,
-    dimRoundingMode,
-  );
 
 /** True when these tensors can go to oneDNN: float32, non-empty (it rejects zero-sized dims). */
 export function nativeConvFits(...infos: (tf.TensorInfo | undefined)[]): boolean {

@@ -2,32 +2,7 @@
 // 64x32x32x32 input where the forward max-pool took 1 ms.
 import * as tf from '@tensorflow/tfjs-core';
 
-export type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-export type Rounding = 'floor' | 'round' | 'ceil' | undefined;
-
-/** Heap access the wasm backend offers to JS kernels (public methods of BackendWasm). */
-export interface HeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
-}
-
-/** tfjs's NHWC pooling geometry of `input`. */
-export function poolInfo(
-  input: tf.TensorInfo,
-  filterSize: number | [number, number],
-  strides: number | [number, number],
-  pad: Pad,
-  dimRoundingMode: Rounding,
-): tf.backend_util.Conv2DInfo {
-  return tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad as 'valid' | 'same' | number,
-    dimRoundingMode,
-  );
-}
+import { type HeapBackend, type Pad, poolInfo, type Rounding } from './geometry.js';
 
 /**
  * Max-pool gradient as one pass over the input in JS, directly on the wasm heap: each output's dy

@@ -4,7 +4,7 @@
 // element. Each output row along the last axis is the input's row repeated, so it is built once
 // per input row and copied.
 import type * as tf from '@tensorflow/tfjs-core';
-import type { HeapBackend } from './pool-grad.js';
+import type { HeapBackend } from './geometry.js';
 
 export function tileOnHeap(
   backend: HeapBackend,
