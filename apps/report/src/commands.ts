@@ -1,7 +1,7 @@
 // What each `iwlab` command does. Progress goes to stderr-free plain lines on stdout, one per
 // finished run, so it reads the same in a terminal and in a CI log.
 import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@iwlab/backend';
@@ -14,6 +14,7 @@ import {
   type SweepEvent,
   weightRatio,
 } from '@iwlab/experiments';
+import writeFileAtomic from 'write-file-atomic';
 import { ratioLabel } from './charts.js';
 import { formatPlan, type PresetName, reproducePlan } from './presets.js';
 import { buildReport } from './report.js';
@@ -39,9 +40,7 @@ export function hasCifar(dataDir: string | undefined): boolean {
 /** Writes next to the target, then renames: a crash never leaves half a report. */
 async function writeAtomically(file: string, text: string): Promise<void> {
   await mkdir(dirname(resolve(file)), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
+  await writeFileAtomic(file, text);
 }
 
 export interface ReproduceOptions {

@@ -223,29 +223,14 @@ export function restoreWeights(model: ZooModel, decoded: DecodedWeights, file = 
 }
 
 /**
- * Saves atomically: writes a temporary file beside `path`, flushes it, then renames it over
- * `path`, so a crash never leaves a half-written checkpoint where a good one was.
+ * Saves atomically (write-file-atomic: a flushed temporary file beside `path`, renamed over it),
+ * so a crash never leaves a half-written file where a good one was. Imported when called, so the
+ * module stays loadable where there is no file system.
  */
 export async function saveWeights(model: ZooModel, path: string): Promise<void> {
-  const { open, rename, rm } = await import('node:fs/promises');
+  const { default: writeFileAtomic } = await import('write-file-atomic');
   const bytes = await encodeWeights(model);
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  const handle = await open(tmp, 'wx');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } catch (cause) {
-    await handle.close();
-    await rm(tmp, { force: true });
-    throw cause;
-  }
-  await handle.close();
-  try {
-    await rename(tmp, path);
-  } catch (cause) {
-    await rm(tmp, { force: true });
-    throw cause;
-  }
+  await writeFileAtomic(path, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
 async function readFileBytes(path: string): Promise<Uint8Array> {

@@ -5,11 +5,11 @@
 //   bytes 8..11  header length H, uint32 little-endian
 //   bytes 12..   H bytes of UTF-8 JSON: { meta, tensors: [{ name, dtype, shape, offset, byteLength }] }
 //   then         tensor data, offsets relative to byte 12 + H
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { DataError, SpecError } from '@iwlab/core';
 import * as tf from '@tensorflow/tfjs-core';
+import writeFileAtomic from 'write-file-atomic';
 
 const MAGIC = 'IWCKPT01';
 const PREFIX_BYTES = 12;
@@ -76,19 +76,7 @@ export async function writeCheckpointFile(
   prefix.write(MAGIC, 0, 'latin1');
   prefix.writeUInt32LE(header.byteLength, 8);
 
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'w');
-  try {
-    // writeFile loops until every byte is written (writev may stop short).
-    await handle.writeFile(Buffer.concat([prefix, header, ...chunks]));
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await rm(temp, { force: true });
-    throw error;
-  }
-  await handle.close();
-  await rename(temp, path);
+  await writeFileAtomic(path, Buffer.concat([prefix, header, ...chunks]));
   // Persist the rename itself; not every platform lets a directory be fsynced, which is fine.
   try {
     const dir = await open(dirname(path), 'r');
