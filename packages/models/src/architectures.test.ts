@@ -1,21 +1,14 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createModel, type ZooModel, type ZooSpec } from './index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { disposedAfterEach } from './__tests__/disposable-models.js';
+import type { ZooModel } from './index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const built: ZooModel[] = [];
-function make(spec: ZooSpec): ZooModel {
-  const m = createModel(spec);
-  built.push(m);
-  return m;
-}
-afterEach(() => {
-  for (const m of built.splice(0)) m.dispose();
-});
+const make = disposedAfterEach();
 
 function shapes(m: ZooModel): Record<string, readonly (number | null)[]> {
   return Object.fromEntries(m.summary().layers.map((l) => [l.name, l.outputShape]));

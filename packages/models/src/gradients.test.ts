@@ -4,17 +4,15 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { Rng } from '@iwlab/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createModel, type ZooModel, type ZooSpec } from './index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { disposedAfterEach } from './__tests__/disposable-models.js';
+import type { ZooModel, ZooSpec } from './index.js';
 import { ChannelPadShortcut } from './internal/channel-pad-shortcut.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-const built: ZooModel[] = [];
-afterEach(() => {
-  for (const m of built.splice(0)) m.dispose();
-});
+const make = disposedAfterEach();
 
 /** A smooth scalar of the logits, so every logit's gradient matters. */
 function objective(m: ZooModel, x: tf.Tensor, training: boolean): tf.Scalar {
@@ -26,8 +24,7 @@ function objective(m: ZooModel, x: tf.Tensor, training: boolean): tf.Scalar {
 }
 
 function checkGradients(spec: ZooSpec, x: tf.Tensor, training = false, eps = 1e-2): void {
-  const m = createModel(spec);
-  built.push(m);
+  const m = make(spec);
   const rng = Rng.fromSeed(3);
   const step = () => {
     // Dropout masks must be the same in every evaluation of one check.

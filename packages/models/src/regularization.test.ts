@@ -1,20 +1,13 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createModel, type ZooModel, type ZooSpec } from './index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { disposedAfterEach } from './__tests__/disposable-models.js';
+import type { ZooModel, ZooSpec } from './index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-const built: ZooModel[] = [];
-function make(spec: ZooSpec): ZooModel {
-  const m = createModel(spec);
-  built.push(m);
-  return m;
-}
-afterEach(() => {
-  for (const m of built.splice(0)) m.dispose();
-});
+const make = disposedAfterEach();
 
 function sumSquares(t: tf.Tensor): number {
   return Array.from(t.dataSync()).reduce((s, v) => s + v * v, 0);

@@ -2,16 +2,14 @@
 // the L2 penalty is part of the loss where the spec sets it.
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createModel, type ZooModel, type ZooSpec } from './index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { disposedAfterEach } from './__tests__/disposable-models.js';
+import type { ZooModel, ZooSpec } from './index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-const built: ZooModel[] = [];
-afterEach(() => {
-  for (const m of built.splice(0)) m.dispose();
-});
+const make = disposedAfterEach();
 
 function batchFor(spec: ZooSpec, size: number): { x: tf.Tensor; y: tf.Tensor1D } {
   const y = tf.tensor1d(
@@ -78,8 +76,7 @@ const cases: [string, ZooSpec, number][] = [
 
 describe('one SGD step', () => {
   it.each(cases)('%s: lowers the loss on its batch', (_name, spec, size) => {
-    const m = createModel(spec);
-    built.push(m);
+    const m = make(spec);
     const { x, y } = batchFor(spec, size);
     m.dropoutStep = 0;
     const before = loss(m, x, y);
@@ -100,8 +97,7 @@ describe('memory', () => {
   it.each(cases.filter(([name]) => !name.startsWith('bl-cnn')))(
     '%s: a training step, the penalty and inference leave no tensor behind',
     (_name, spec, size) => {
-      const m = createModel(spec);
-      built.push(m);
+      const m = make(spec);
       const { x, y } = batchFor(spec, size);
       const opt = tf.train.sgd(1e-3);
       const step = () => {

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataError, SpecError } from '@iwlab/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disposedAfterEach } from './__tests__/disposable-models.js';
 import {
-  createModel,
   decodeWeights,
   encodeWeights,
   loadModel,
@@ -24,15 +24,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-const built: ZooModel[] = [];
-function make(spec: ZooSpec): ZooModel {
-  const m = createModel(spec);
-  built.push(m);
-  return m;
-}
-afterEach(() => {
-  for (const m of built.splice(0)) m.dispose();
-});
+const make = disposedAfterEach();
 
 const spec: ZooSpec = {
   kind: 'small-cnn',
@@ -73,8 +65,7 @@ describe('weights files', () => {
     await loadWeights(fresh, path);
     expect(values(fresh)).toEqual(values(m));
     expect(fresh.dropoutStep).toBe(1);
-    const restored = await loadModel(path);
-    built.push(restored);
+    const restored = make.keep(await loadModel(path));
     expect(restored.spec).toEqual(m.spec);
     expect(values(restored)).toEqual(values(m));
     // Only the final file is left: the temporary file was renamed over it.
