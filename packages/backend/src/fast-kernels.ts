@@ -292,6 +292,7 @@ const IMPLS: Record<FastKernelName, Impl> = {
       : nativeMaxPoolGrad(on.dnn, on.backend, ...pooling);
   },
   AvgPoolGrad: (args, stock) => {
+    if (!allTensors(args)) return callStock(stock, args, 'AvgPoolGrad');
     const a = (args.attrs ?? {}) as Attrs;
     const input = tensor<tf.Rank.R4>(args.inputs.input, 'input');
     const fast = avgPoolGradTiled(
@@ -404,24 +405,6 @@ export function defaultFastKernels(backendName: string): readonly FastKernelName
   return native !== undefined && kernels.length > 0 ? [...NATIVE_ONLY, ...kernels] : kernels;
 }
 
-// Kernels that work on TensorInfos (heap views) and check for themselves what they can handle.
-const HEAP_KERNELS = new Set<FastKernelName>([
-  '_FusedMatMul',
-  'Multiply',
-  'Add',
-  'Sub',
-  'FusedBatchNorm',
-  'MaxPoolGrad',
-  'Tile',
-  'Mean',
-  'BatchMatMul',
-  'Sum',
-  'Conv2D',
-  'FusedConv2D',
-  'Conv2DBackpropInput',
-  'Conv2DBackpropFilter',
-]);
-
 const installed = new Map<string, Map<FastKernelName, tf.KernelConfig | undefined>>();
 
 /**
@@ -448,12 +431,9 @@ export function installFastKernels(
       // Keep the stock setup/dispose hooks: wasm binds its C functions in setupFunc.
       ...(stock?.setupFunc === undefined ? {} : { setupFunc: stock.setupFunc }),
       ...(stock?.disposeFunc === undefined ? {} : { disposeFunc: stock.disposeFunc }),
-      kernelFunc: ((args: KernelArgs) =>
-        // The op-based replacements need Tensors of this tfjs-core; the engine passes those, but a
-        // caller handing raw TensorInfos (or another tfjs-core's Tensors) gets the stock kernel.
-        HEAP_KERNELS.has(name) || allTensors(args) || stock === undefined
-          ? impl(args, stock)
-          : callStock(stock, args, name)) as tf.KernelFunc,
+      // Each replacement checks what it can take: heap and native paths take TensorInfos, the
+      // op-based ones need this tfjs-core's Tensors (allTensors) and give the rest to the stock kernel.
+      kernelFunc: ((args: KernelArgs) => impl(args, stock)) as tf.KernelFunc,
     });
     mine.set(name, stock);
   }
