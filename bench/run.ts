@@ -32,39 +32,33 @@ async function measure(cmd: string, argv: string[]): Promise<Measured> {
   return parsed;
 }
 
-function iwlabArgv(net: NetName, threads: number): string[] {
-  return [
-    ...trainOne,
-    '--backend',
-    args.backend,
-    '--net',
-    net,
-    '--steps',
-    String(args.steps),
-    '--batch',
-    String(args.batch),
-    '--threads',
-    String(threads),
-    ...(args.stockKernels ? ['--stock-kernels'] : []),
-    ...(args.opKernels ? ['--op-kernels'] : []),
-  ];
-}
+/** What both sides of the comparison are told: the same net, steps, batch and threads. */
+const shared = (net: NetName, threads: number) => [
+  '--net',
+  net,
+  '--steps',
+  String(args.steps),
+  '--batch',
+  String(args.batch),
+  '--threads',
+  String(threads),
+];
 
-function torchArgv(net: NetName, threads: number): string[] {
-  return [
-    torchPeer,
-    '--net',
-    net,
-    '--steps',
-    String(args.steps),
-    '--batch',
-    String(args.batch),
-    '--threads',
-    String(threads),
-    '--device',
-    args.torchDevice,
-  ];
-}
+const iwlabArgv = (net: NetName, threads: number) => [
+  ...trainOne,
+  ...shared(net, threads),
+  '--backend',
+  args.backend,
+  ...(args.stockKernels ? ['--stock-kernels'] : []),
+  ...(args.opKernels ? ['--op-kernels'] : []),
+];
+
+const torchArgv = (net: NetName, threads: number) => [
+  torchPeer,
+  ...shared(net, threads),
+  '--device',
+  args.torchDevice,
+];
 
 const iwlab = (net: NetName, threads: number) => measure(process.execPath, iwlabArgv(net, threads));
 const torch = (net: NetName, threads: number) => measure(args.python, torchArgv(net, threads));
