@@ -4,9 +4,10 @@
 //
 // Why plans are cached: creating a oneDNN primitive JIT-compiles code (milliseconds), while a
 // training step runs the same few convolution shapes thousands of times.
-// Why blocked layouts: oneDNN's fastest CPU kernels use channel-blocked layouts (nChw16c); the
-// reorders to and from NHWC are memory-bound passes that cost far less than the convolution
-// itself, except when a side has very few channels (the RGB input layer), where NHWC is kept.
+// Why blocked layouts: oneDNN's fastest CPU kernels use channel-blocked layouts (nChw16c). With
+// the reorders to and from NHWC included they still won on a 64x30x30x64 → 64 layer (forward
+// 38.5 vs 70.7 ms, input gradient 40.8 vs 46.3, filter gradient 44.4 vs 75.9, one thread),
+// except when a side has very few channels (the RGB input layer), where NHWC is kept.
 #include <napi.h>
 #include <omp.h>
 
