@@ -255,8 +255,7 @@ function perChannelOf(shape: readonly number[], full: readonly number[]): boolea
     shape.length >= 1 &&
     shape.length <= full.length &&
     shape[shape.length - 1] === channels &&
-    shape.slice(0, -1).every((d) => d === 1) &&
-    full.length > 1
+    shape.slice(0, -1).every((d) => d === 1)
   );
 }
 
