@@ -2,27 +2,67 @@
 # The whole GPU measurement for one device call (issue #3's GPU target: webgpu >= 0.25x PyTorch
 # CUDA at batch 128 for both CNNs). Prepare here: npm ci && npm run build && ../shared/tools/gpu-bundle
 # Then on the device, with carry [".gpu"]:  bash .gpu/run.sh bash bench/gpu-session.sh
-# Results go to $OUT (the device tool's folder) or ./gpu-results. Each step has its own time limit
-# so one hang cannot eat the device budget.
+# Results go to $OUT (the device tool's folder) or ./gpu-results. Every step is capped so that the
+# whole script ends within BUDGET seconds, whatever hangs.
+#
+# Steps: a webgpu probe (with loader diagnostics if it fails); the bench against the PyTorch peer on
+# CUDA with default Dawn options; the anatomy of a step (bench/webgpu-anatomy.ts) under Dawn option
+# variants; a CPU profile of the JS side; the bench again with the fast Dawn options.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-gpu-results}
-# BATCH and STEPS only for a dry run on a machine without a GPU (IWLAB_WEBGPU_ALLOW_SOFTWARE=1).
+# BATCH, STEPS and ASTEPS (anatomy steps) only for a dry run on a machine without a GPU (IWLAB_WEBGPU_ALLOW_SOFTWARE=1).
 batch=${BATCH:-128}
-steps=${STEPS:-20}
+steps=${STEPS:-100}
+deadline=$((SECONDS + ${BUDGET:-300}))
 mkdir -p "$out"
-log() { echo "== $*" | tee -a "$out/session.log"; }
+log() { echo "== $* (t=${SECONDS}s)" | tee -a "$out/session.log"; }
+# Dawn warns on stderr about every Vulkan loader it could not open; that is noise here.
+quiet() { grep -v -e '^Warning' -e "Couldn't load Vulkan" -e 'BackendVk.cpp' -e '^ *at operator' | tee -a "$out/session.log"; }
+# timeout for one step: its own cap, or what is left of the budget if less.
+capped() {
+  local cap=$1 left=$((deadline - SECONDS))
+  shift
+  if ((left < 10)); then log "skipped (budget spent): $*"; return 1; fi
+  timeout $((cap < left ? cap : left)) "$@"
+}
+export IWLAB_PYTHON=${IWLAB_PYTHON:-$(command -v python3 || echo /usr/bin/python3)}
+# Timestamp queries for per-kernel GPU times; and the options that take Dawn's validation and
+# the shaders' bounds checks off the hot path.
+TS='enable-dawn-features=allow_unsafe_apis'
+FAST='enable-dawn-features=allow_unsafe_apis,skip_validation,disable_robustness'
 
 log "machine"
-{ nvidia-smi -L; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; } 2>&1 | tee -a "$out/session.log"
-python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())' 2>&1 | tee -a "$out/session.log"
+{ nvidia-smi -L; nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm --format=csv; } 2>&1 | tee -a "$out/session.log"
+"$IWLAB_PYTHON" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())' 2>&1 | tee -a "$out/session.log"
 
-# Stock tfjs-webgpu kernels, then with iwlab's op-based gradient rewrites on top; the PyTorch peer
-# runs in the same invocation (CUDA when it has it) and the ratio is printed.
-log "webgpu, stock kernels"
-timeout 200 node bench/dist/run.js --backend webgpu --batch "$batch" --steps "$steps" --no-sweep \
-  --out "$out/webgpu-stock.json" 2>&1 | grep -v '^Warning' | tee -a "$out/session.log"
-log "webgpu, with the op-based gradient rewrites"
-timeout 200 node bench/dist/run.js --backend webgpu --batch "$batch" --steps "$steps" --no-sweep --op-kernels \
-  --no-peer --out "$out/webgpu-op-kernels.json" 2>&1 | grep -v '^Warning' | tee -a "$out/session.log"
+log "probe"
+probe='import("@iwlab/backend").then(async (m) => console.log(JSON.stringify(await m.initBackend("webgpu"))))'
+if ! capped 60 node --input-type=module -e "$probe" 2>&1 | quiet; then
+  log "webgpu did not start; loader diagnostics"
+  { ls -la /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/nvidia/share/vulkan/icd.d
+    ldconfig -p | grep -i -e vulkan -e libEGL -e nvidia | head -20
+    env | grep -i -e VK_ -e EGL; } 2>&1 | tee -a "$out/session.log"
+  VK_LOADER_DEBUG=error,warn,info capped 60 node --input-type=module -e "$probe" 2>&1 | tail -60 | tee -a "$out/session.log"
+  exit 1
+fi
+
+log "bench: webgpu (default Dawn options) against the PyTorch peer"
+capped 150 node bench/dist/run.js --backend webgpu --batch "$batch" --steps "$steps" --no-sweep \
+  --out "$out/bench-default.json" 2>&1 | quiet
+
+for variant in "TS" "FAST" "FAST --op-kernels" "FAST --submit-batch 64"; do
+  read -r opts extra <<<"$variant"
+  log "anatomy: $variant"
+  IWLAB_DAWN_OPTIONS=${!opts} capped 90 node bench/dist/webgpu-anatomy.js --batch "$batch" \
+    --steps "${ASTEPS:-50}" ${extra:-} 2>&1 | quiet
+done
+
+log "CPU profile of the JS side (FAST)"
+IWLAB_DAWN_OPTIONS=$FAST capped 60 node --cpu-prof --cpu-prof-dir="$out" --cpu-prof-name=webgpu-step.cpuprofile \
+  bench/dist/webgpu-anatomy.js --batch "$batch" --steps "${ASTEPS:-50}" --profile-steps 0 2>&1 | quiet >/dev/null
+
+log "bench: webgpu with the fast Dawn options"
+IWLAB_DAWN_OPTIONS=$FAST capped 120 node bench/dist/run.js --backend webgpu --batch "$batch" \
+  --steps "$steps" --no-sweep --no-peer --out "$out/bench-fast.json" 2>&1 | quiet
 log "done"

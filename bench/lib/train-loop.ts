@@ -29,12 +29,15 @@ export interface LoopOptions {
   readonly seed?: number;
 }
 
-export async function timeTraining(
-  net: NetName,
-  batch: number,
-  options: LoopOptions,
-): Promise<LoopResult> {
-  const { warmup = 3, seed = 1 } = options;
+/** One bench training setup: the net, a few fixed batches and plain SGD, stepped by `step(i)`. */
+export interface TrainingSetup {
+  readonly parameterCount: number;
+  /** One SGD step on batch `i mod 4`; returns the loss (the caller disposes it). */
+  step(i: number): tf.Scalar;
+  dispose(): void;
+}
+
+export function prepareTraining(net: NetName, batch: number, seed = 1): TrainingSetup {
   const model = buildNet(net, seed);
   // A few distinct batches, made once: data generation is not what is measured.
   const pool = Array.from({ length: 4 }, (_, i) => ({
@@ -42,14 +45,30 @@ export async function timeTraining(
     y: tf.oneHot(tf.randomUniform([batch], 0, 2, 'int32', seed + 100 + i) as tf.Tensor1D, 2),
   }));
   const optimizer = tf.train.sgd(0.01);
-  const step = (i: number): tf.Scalar => {
-    const data = pool[i % pool.length] as (typeof pool)[number];
-    return optimizer.minimize(
-      () => tf.losses.softmaxCrossEntropy(data.y, model.logits(data.x)) as tf.Scalar,
-      true,
-      model.variables,
-    ) as tf.Scalar;
+  return {
+    parameterCount: model.parameterCount,
+    step: (i) => {
+      const data = pool[i % pool.length] as (typeof pool)[number];
+      return optimizer.minimize(
+        () => tf.losses.softmaxCrossEntropy(data.y, model.logits(data.x)) as tf.Scalar,
+        true,
+        model.variables,
+      ) as tf.Scalar;
+    },
+    dispose: () => {
+      optimizer.dispose();
+      tf.dispose([...model.variables, ...pool.flatMap((b) => [b.x, b.y])]);
+    },
   };
+}
+
+export async function timeTraining(
+  net: NetName,
+  batch: number,
+  options: LoopOptions,
+): Promise<LoopResult> {
+  const { warmup = 3, seed = 1 } = options;
+  const { step, parameterCount, dispose } = prepareTraining(net, batch, seed);
   for (let i = 0; i < warmup; i++) {
     const loss = step(i);
     await loss.data();
@@ -71,11 +90,10 @@ export async function timeTraining(
   const cpu = process.cpuUsage(cpuStart);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   last?.dispose();
-  optimizer.dispose();
-  tf.dispose([...model.variables, ...pool.flatMap((b) => [b.x, b.y])]);
+  dispose();
   return {
     net,
-    parameters: model.parameterCount,
+    parameters: parameterCount,
     batch,
     steps,
     seconds,

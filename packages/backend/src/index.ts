@@ -15,4 +15,8 @@ export {
   resolveBackendChoice,
 } from './init.js';
 export type { NativeKernels } from './internal/kernels/native.js';
+export {
+  type DispatchCacheStats,
+  webgpuDispatchCacheStats,
+} from './internal/webgpu-dispatch.js';
 export type { NativeKernelsOptions } from './native.js';

@@ -1,9 +1,11 @@
 import type { BackendChoice, BackendInfo, BackendName } from '@iwlab/core';
 import { BackendUnavailableError, SpecError } from '@iwlab/core';
+import * as tf from '@tensorflow/tfjs-core';
 import { installFastKernels } from './fast-kernels.js';
 import { ensureGradients } from './gradients.js';
 import { importOptional, type ModuleImporter, messageOf } from './internal/optional-import.js';
 import { AUTO_ORDER, PROBES, type ProbeDetails } from './internal/probes.js';
+import { installDispatchCache, type WebgpuBackendInternals } from './internal/webgpu-dispatch.js';
 import { type NativeKernelsOptions, setUpNativeKernels } from './native.js';
 
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...AUTO_ORDER];
@@ -26,6 +28,13 @@ export interface InitBackendOptions extends NativeKernelsOptions {
    * 'true'). For testing the webgpu code path: it trains slower than wasm. 'auto' ignores it.
    */
   readonly allowSoftwareAdapter?: boolean;
+  /**
+   * Options for Dawn's `create()` when webgpu is tried (default: the IWLAB_DAWN_OPTIONS
+   * environment variable, split on whitespace), e.g.
+   * `enable-dawn-features=skip_validation,disable_robustness` or `backend=vulkan`. See the
+   * `webgpu` package's README for the list.
+   */
+  readonly dawnOptions?: readonly string[];
 }
 
 function isChoice(value: string): value is BackendChoice {
@@ -85,6 +94,7 @@ export async function initBackend(
     // A software adapter is far slower than wasm: only a request for webgpu by name may use one.
     allowSoftwareAdapter:
       requested === 'webgpu' && resolveAllowSoftwareAdapter(options.allowSoftwareAdapter, env),
+    dawnOptions: options.dawnOptions ?? (env.IWLAB_DAWN_OPTIONS ?? '').split(/\s+/).filter(Boolean),
   };
   const order = requested === 'auto' ? AUTO_ORDER : [requested];
   const tried: { name: BackendName; error: string }[] = [];
@@ -110,6 +120,12 @@ export async function initBackend(
         options.env ?? process.env,
         ctx.importModule,
       );
+    }
+    if (name === 'webgpu' && options.fastKernels !== false) {
+      details.webgpuDispatchCache = env.IWLAB_WEBGPU_DISPATCH_CACHE?.trim() !== '0';
+      if (details.webgpuDispatchCache) {
+        installDispatchCache(tf.backend() as unknown as WebgpuBackendInternals);
+      }
     }
     if (options.fastKernels !== false) {
       const kernels = installFastKernels(name);

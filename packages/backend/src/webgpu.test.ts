@@ -6,7 +6,12 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectSameAsCpu as compareWithCpu, on, values } from './__tests__/compare.js';
-import { installedFastKernels, installFastKernels, uninstallFastKernels } from './index.js';
+import {
+  installedFastKernels,
+  installFastKernels,
+  uninstallFastKernels,
+  webgpuDispatchCacheStats,
+} from './index.js';
 import { initBackend } from './init.js';
 
 async function startWebgpu(): Promise<BackendInfo | null> {
@@ -240,5 +245,48 @@ describe.skipIf(info === null)('webgpu backend', () => {
         tf.dispose([x, scale, offset, labels]);
         return grads;
       }));
+  });
+
+  // Training repeats the same programs on the same shapes, so from the second step on the cached
+  // uniforms and bind groups are used; a stale one would show as a different loss.
+  it('trains twelve SGD steps with cached bind groups and uniforms, with the cpu losses', async () => {
+    const before = webgpuDispatchCacheStats();
+    expect(info?.details?.webgpuDispatchCache).toBe(true);
+    await expectSameAsCpu(() => {
+      const r = Rng.fromSeed(21);
+      const filter = tf.variable(tf.mul(values(r, [3, 3, 2, 4]), 0.3));
+      const dense = tf.variable(tf.mul(values(r, [36, 3]), 0.3));
+      const batches = [0, 1, 2].map(() => ({
+        x: values(r, [4, 6, 6, 2]) as tf.Tensor4D,
+        y: tf.oneHot(tf.tensor1d([0, 1, 2, 1], 'int32'), 3),
+      }));
+      const optimizer = tf.train.sgd(0.1);
+      const losses: tf.Tensor[] = [];
+      for (let step = 0; step < 12; step++) {
+        const { x, y } = batches[step % 3] as (typeof batches)[number];
+        const loss = optimizer.minimize(
+          () => {
+            const h = tf.maxPool(
+              tf.relu(tf.conv2d(x, filter as tf.Tensor4D, 1, 'same')),
+              2,
+              2,
+              'valid',
+            );
+            return tf.losses.softmaxCrossEntropy(y, tf.matMul(tf.reshape(h, [4, 36]), dense));
+          },
+          true,
+          [filter, dense],
+        );
+        losses.push(loss as tf.Scalar);
+      }
+      const out = [tf.stack(losses), filter.clone(), dense.clone()];
+      tf.dispose([...losses, filter, dense, ...batches.flatMap((b) => [b.x, b.y])]);
+      optimizer.dispose();
+      return out;
+    });
+    const after = webgpuDispatchCacheStats();
+    expect(after).not.toBeNull();
+    expect((after?.bindGroupHits ?? 0) - (before?.bindGroupHits ?? 0)).toBeGreaterThan(50);
+    expect((after?.uniformHits ?? 0) - (before?.uniformHits ?? 0)).toBeGreaterThan(100);
   });
 });

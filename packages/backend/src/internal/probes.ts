@@ -17,6 +17,8 @@ export interface ProbeContext {
   readonly wasmPaths?: string;
   /** Whether webgpu may run on a software (CPU) adapter; only a request for webgpu by name sets it. */
   readonly allowSoftwareAdapter?: boolean;
+  /** Extra options for Dawn's `create()` (toggles, backend choice). */
+  readonly dawnOptions?: readonly string[];
 }
 
 export type Probe = (ctx: ProbeContext) => Promise<ProbeDetails>;
@@ -179,12 +181,15 @@ function withAdapterBindingLimits(adapter: DawnAdapter): DawnAdapter {
  * OpenGL ES adapters exist only in WebGPU's compatibility mode, which tfjs does not ask for: the
  * navigator.gpu tfjs sees asks for it on tfjs's behalf.
  */
-async function findOpenGlesAdapter(dawn: DawnModule): Promise<FoundAdapter | null> {
+async function findOpenGlesAdapter(
+  dawn: DawnModule,
+  dawnOptions: readonly string[],
+): Promise<FoundAdapter | null> {
   // Mesa's EGL otherwise looks for a window system (X11, Wayland) and fails without a display;
   // the surfaceless platform needs none. A value the user set is left alone.
   const eglPlatform = process.env.EGL_PLATFORM ?? 'surfaceless';
   process.env.EGL_PLATFORM = eglPlatform;
-  const gl = dawn.create(['backend=opengles']);
+  const gl = dawn.create(['backend=opengles', ...dawnOptions]);
   const request = async (options?: Record<string, unknown>) => {
     const adapter = await gl.requestAdapter({ ...options, featureLevel: 'compatibility' });
     return adapter === null ? null : withAdapterBindingLimits(adapter);
@@ -205,8 +210,12 @@ async function findOpenGlesAdapter(dawn: DawnModule): Promise<FoundAdapter | nul
  * IWLAB_WEBGPU_ALLOW_SOFTWARE / allowSoftwareAdapter; never under `auto`): first what Dawn's
  * default search found, else llvmpipe through OpenGL ES.
  */
-async function findAdapter(dawn: DawnModule, allowSoftware: boolean): Promise<FoundAdapter> {
-  const gpu = dawn.create([]);
+async function findAdapter(
+  dawn: DawnModule,
+  allowSoftware: boolean,
+  dawnOptions: readonly string[],
+): Promise<FoundAdapter> {
+  const gpu = dawn.create([...dawnOptions]);
   const adapter = await gpu.requestAdapter();
   const software = adapter !== null && isSoftwareAdapter(adapter.info);
   if (adapter !== null && !software) return { gpu, adapter, software, featureLevel: 'core' };
@@ -219,7 +228,7 @@ async function findAdapter(dawn: DawnModule, allowSoftware: boolean): Promise<Fo
     );
   }
   if (adapter !== null) return { gpu, adapter, software, featureLevel: 'core' };
-  const gl = await findOpenGlesAdapter(dawn);
+  const gl = await findOpenGlesAdapter(dawn, dawnOptions);
   if (gl === null) {
     throw new Error(
       'Dawn found no GPU adapter and no software adapter either (searched Vulkan and, with ' +
@@ -246,7 +255,8 @@ function setNavigatorGpu(gpu: DawnGpu): void {
 
 export const probeWebgpu: Probe = async (ctx) => {
   const dawn = (await importRequired(ctx, 'webgpu', WEBGPU_HINT)) as DawnModule;
-  const found = await findAdapter(dawn, ctx.allowSoftwareAdapter === true);
+  const dawnOptions = ctx.dawnOptions ?? [];
+  const found = await findAdapter(dawn, ctx.allowSoftwareAdapter === true, dawnOptions);
   // The tfjs webgpu backend reads navigator.gpu when it is imported, so Dawn's GPU object and its
   // WebGPU globals (GPUBufferUsage, ...) must be in place first.
   Object.assign(globalThis, dawn.globals);
@@ -265,6 +275,10 @@ export const probeWebgpu: Probe = async (ctx) => {
   details['adapter.software'] = found.software;
   details['adapter.featureLevel'] = found.featureLevel;
   if (fixes.length > 0) details.webgpuFixes = fixes.join(',');
+  if (dawnOptions.length > 0) details['dawn.options'] = dawnOptions.join(' ');
+  // GPU kernel times in tf.profile need it; Dawn offers it only with allow_unsafe_apis.
+  const features = found.adapter.features as { has?: (name: string) => boolean } | undefined;
+  details['adapter.timestampQuery'] = features?.has?.('timestamp-query') === true;
   return { ...details, ...found.details };
 };
 

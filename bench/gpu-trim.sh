@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Run after ../shared/tools/gpu-bundle: repacks .gpu/nm.tar.xz without the workspace's dev-only and
+# report-only packages (linters, bundlers, TypeScript, turbo, SQLite, plotting, tfjs-data; tfjs-layers stays: @iwlab/backend loads it for its gradients),
+# which a bench run on the GPU machine never loads. The shared bundle packs all of node_modules
+# (about 69 MB with node), over the device tool's 64 MiB limit for the repo plus .gpu/.
+set -euo pipefail
+root=$(git rev-parse --show-toplevel)
+cd "$root"
+[ -f .gpu/run.sh ] || { echo "run ../shared/tools/gpu-bundle first" >&2; exit 1; }
+dists=$(git ls-files -o --directory --exclude-standard --ignored | grep -E '(^|/)dist/$' | grep -v node_modules || true)
+drop=(@biomejs @turbo turbo typescript better-sqlite3 @rolldown rolldown 'lightningcss*' 'vega*' 'd3*'
+  @esbuild esbuild prettier vite vitest @vitest @changesets @manypkg @types @babel tar tsx
+  @tensorflow/tfjs-data @tensorflow/tfjs-backend-wasm @iwlab/onednn)
+excludes=(--exclude='*.map' --exclude='*/webgpu/dist/darwin-*' --exclude='*/webgpu/dist/win32-*'
+  --exclude='*/webgpu/dist/linux-arm64' --exclude='*/.cache' --exclude='*.d.ts' --exclude='*.md')
+for d in "${drop[@]}"; do excludes+=(--exclude="node_modules/$d"); done
+tar -cf - "${excludes[@]}" node_modules $dists | xz -T2 -6 > .gpu/nm.tar.xz
+du -sh .gpu

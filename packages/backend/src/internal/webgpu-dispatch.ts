@@ -1,0 +1,213 @@
+// Cheaper GPU program dispatches for @tensorflow/tfjs-backend-webgpu 4.22.0. A training step is
+// 76 (small CNN) to 128 (B&L CNN) dispatches, and in Node each one cost ~85 us of CPU on Dawn's
+// null backend (which executes nothing): about 7 ms per step, enough to make the CPU, not the
+// GPU, the limit at batch 128. Per dispatch tfjs creates a bind group (~13 us in Dawn's node
+// bindings), fetches the pipeline's bind group layout (~2 us, a new object every call) and writes
+// the program's uniforms into a pooled buffer. In training the same programs run on the same
+// shapes every step, and tfjs's buffer pool hands out the same buffers in the same order, so
+// all three are the same from one step to the next. This caches them:
+// - uniforms by content: a buffer is written once and kept (tfjs would release and rewrite it);
+// - bind group layouts per pipeline;
+// - bind groups per (layout, buffers), in WeakMaps keyed by the buffer objects, so a cached group
+//   never outlives what it binds from JS's side, and is found only for the very same buffers.
+// Anything unusual (textures, offsets, partial ranges) takes tfjs's own path unchanged.
+
+/** What tfjs passes as a bind group entry's resource when it binds a buffer. */
+interface BufferBinding {
+  readonly buffer: object;
+  readonly offset?: number;
+  readonly size?: number;
+}
+
+interface BindGroupDescriptor {
+  readonly layout: object;
+  readonly entries: readonly { readonly binding: number; readonly resource: unknown }[];
+}
+
+interface Pipeline {
+  getBindGroupLayout(index: number): object;
+}
+
+interface Device {
+  createBindGroup(descriptor: BindGroupDescriptor): object;
+  createComputePipeline(descriptor: unknown): Pipeline;
+  createComputePipelineAsync(descriptor: unknown): Promise<Pipeline>;
+}
+
+interface UniformField {
+  readonly type: string;
+  readonly data: readonly number[];
+}
+
+/** The parts of tfjs-webgpu's backend this works through. */
+export interface WebgpuBackendInternals {
+  readonly device: Device;
+  readonly pipelineCache: Record<string, Pipeline | Promise<Pipeline>>;
+  uniformPendingDisposal: object[];
+  makeUniforms(fields: UniformField[]): BufferBinding;
+}
+
+/** Uniform contents kept at most; a training run has a few hundred distinct ones. */
+const MAX_UNIFORMS = 4096;
+/** Bind groups kept at most before the cache starts over (a run needs a few hundred). */
+const MAX_BIND_GROUPS = 65536;
+
+export interface DispatchCacheStats {
+  uniformHits: number;
+  uniformMisses: number;
+  bindGroupHits: number;
+  bindGroupMisses: number;
+  /** Bind groups that could not be cached (textures, offsets, partial ranges). */
+  bindGroupUncached: number;
+}
+
+interface TrieNode {
+  next: WeakMap<object, TrieNode>;
+  group?: object;
+}
+
+const memoized = new WeakSet<object>();
+const installed = new WeakMap<object, DispatchCacheStats>();
+let current: DispatchCacheStats | null = null;
+
+/** The hit counters of the cache installed on the current webgpu backend; null if none is. */
+export function webgpuDispatchCacheStats(): DispatchCacheStats | null {
+  return current === null ? null : { ...current };
+}
+
+/**
+ * Installs the caches on a webgpu backend instance (idempotent). Returns live hit counters.
+ * Throws if the backend lacks a method this relies on, so a tfjs upgrade that changes them
+ * fails loudly at start rather than silently.
+ */
+export function installDispatchCache(backend: WebgpuBackendInternals): DispatchCacheStats {
+  const existing = installed.get(backend);
+  if (existing !== undefined) {
+    current = existing;
+    return existing;
+  }
+  const stats: DispatchCacheStats = {
+    uniformHits: 0,
+    uniformMisses: 0,
+    bindGroupHits: 0,
+    bindGroupMisses: 0,
+    bindGroupUncached: 0,
+  };
+  const { device } = backend;
+  for (const method of ['createBindGroup', 'createComputePipeline'] as const) {
+    if (typeof device[method] !== 'function') {
+      throw new Error(`webgpu dispatch cache: the GPU device has no ${method}`);
+    }
+  }
+  if (
+    typeof backend.makeUniforms !== 'function' ||
+    !Array.isArray(backend.uniformPendingDisposal)
+  ) {
+    throw new Error('webgpu dispatch cache: this tfjs-backend-webgpu has no makeUniforms');
+  }
+  installed.set(backend, stats);
+  current = stats;
+
+  const memoizeLayouts = (pipeline: Pipeline): Pipeline => {
+    if (memoized.has(pipeline)) return pipeline;
+    memoized.add(pipeline);
+    const layoutOf = pipeline.getBindGroupLayout.bind(pipeline);
+    const layouts = new Map<number, object>();
+    pipeline.getBindGroupLayout = (index) => {
+      let layout = layouts.get(index);
+      if (layout === undefined) {
+        layout = layoutOf(index);
+        layouts.set(index, layout);
+      }
+      return layout;
+    };
+    return pipeline;
+  };
+  for (const pipeline of Object.values(backend.pipelineCache)) {
+    if (!(pipeline instanceof Promise)) memoizeLayouts(pipeline);
+  }
+  const createPipeline = device.createComputePipeline.bind(device);
+  device.createComputePipeline = (descriptor) => memoizeLayouts(createPipeline(descriptor));
+  if (typeof device.createComputePipelineAsync === 'function') {
+    const createAsync = device.createComputePipelineAsync.bind(device);
+    device.createComputePipelineAsync = async (descriptor) =>
+      memoizeLayouts(await createAsync(descriptor));
+  }
+
+  let groups = new WeakMap<object, TrieNode>();
+  let groupCount = 0;
+  const createBindGroup = device.createBindGroup.bind(device);
+  device.createBindGroup = (descriptor) => {
+    let node = groups.get(descriptor.layout);
+    if (node === undefined) {
+      node = { next: new WeakMap() };
+      groups.set(descriptor.layout, node);
+    }
+    for (const [i, entry] of descriptor.entries.entries()) {
+      const buffer = wholeBuffer(entry.resource);
+      if (buffer === null || entry.binding !== i) {
+        stats.bindGroupUncached++;
+        return createBindGroup(descriptor);
+      }
+      let child = node.next.get(buffer);
+      if (child === undefined) {
+        child = { next: new WeakMap() };
+        node.next.set(buffer, child);
+      }
+      node = child;
+    }
+    if (node.group !== undefined) {
+      stats.bindGroupHits++;
+      return node.group;
+    }
+    stats.bindGroupMisses++;
+    if (groupCount >= MAX_BIND_GROUPS) {
+      groups = new WeakMap();
+      groupCount = 0;
+    }
+    const group = createBindGroup(descriptor);
+    node.group = group;
+    groupCount++;
+    return group;
+  };
+
+  const makeUniforms = backend.makeUniforms.bind(backend);
+  const uniforms = new Map<string, BufferBinding>();
+  backend.makeUniforms = (fields) => {
+    const key = uniformKey(fields);
+    const kept = uniforms.get(key);
+    if (kept !== undefined) {
+      stats.uniformHits++;
+      return kept;
+    }
+    stats.uniformMisses++;
+    const binding = makeUniforms(fields);
+    if (uniforms.size >= MAX_UNIFORMS) return binding;
+    // tfjs queued the buffer for release after the next submit, to be rewritten by a later
+    // dispatch. Taking it off that list keeps it, with these contents, for every later dispatch.
+    const pending = backend.uniformPendingDisposal;
+    const at = pending.lastIndexOf(binding.buffer);
+    if (at < 0) return binding;
+    pending.splice(at, 1);
+    uniforms.set(key, binding);
+    return binding;
+  };
+  return stats;
+}
+
+/** The buffer of a binding that covers a whole buffer from offset 0; null for anything else. */
+function wholeBuffer(resource: unknown): object | null {
+  if (typeof resource !== 'object' || resource === null || !('buffer' in resource)) return null;
+  const { buffer, offset, size } = resource as BufferBinding;
+  if (typeof buffer !== 'object' || buffer === null) return null;
+  if (offset !== undefined && offset !== 0) return null;
+  if (size !== undefined && size !== (buffer as { size?: number }).size) return null;
+  return buffer;
+}
+
+/** Type letters and values; NaN and Infinity (tfjs's first two fields) print distinctly. */
+function uniformKey(fields: readonly UniformField[]): string {
+  let key = '';
+  for (const field of fields) key += `${field.type[0]}${field.data.join(',')};`;
+  return key;
+}
