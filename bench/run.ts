@@ -42,6 +42,8 @@ const shared = (net: NetName, threads: number) => [
   String(args.batch),
   '--threads',
   String(threads),
+  '--warmup',
+  String(args.warmup),
 ];
 
 const iwlabArgv = (net: NetName, threads: number) => [
@@ -123,7 +125,7 @@ console.log(
 );
 console.log(
   `backend ${args.backend}${args.stockKernels ? ' (stock kernels)' : ''}, batch ${args.batch}, ` +
-    `${args.steps} timed steps after 3 warm-up steps, examples/s (wall clock)`,
+    `${args.steps} timed steps after ${args.warmup} warm-up steps, examples/s (wall clock)`,
 );
 
 let peerProblem: string | null = null;

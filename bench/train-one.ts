@@ -22,6 +22,7 @@ const { values } = parseArgs({
     'op-kernels': { type: 'boolean', default: false },
     // Threads for the native (oneDNN) kernels; wasm itself is single-threaded in Node.
     threads: { type: 'string' },
+    warmup: { type: 'string', default: '3' },
   },
 });
 
@@ -55,6 +56,7 @@ const details = values['op-kernels']
 const sweepSeconds = values['sweep-seconds'];
 const result = await timeTraining(values.net as NetName, Number(values.batch), {
   steps: Number(values.steps),
+  warmup: Number(values.warmup),
   ...(sweepSeconds === undefined ? {} : { seconds: Number(sweepSeconds), ready: waitForGo }),
 });
 console.log(JSON.stringify({ backend: info.name, details, ...result }));

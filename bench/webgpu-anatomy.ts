@@ -25,6 +25,9 @@ const { values } = parseArgs({
     nets: { type: 'string', default: NET_NAMES.join(',') },
     batch: { type: 'string', default: '128' },
     steps: { type: 'string', default: '50' },
+    // The dispatch cache fills over the first few hundred steps (bind groups follow tfjs's buffer
+    // pool, which settles slowly); a long training run sees the filled state.
+    warmup: { type: 'string', default: '3' },
     'op-kernels': { type: 'boolean', default: false },
     'stock-kernels': { type: 'boolean', default: false },
     'submit-batch': { type: 'string' },
@@ -85,11 +88,13 @@ const steps = Number(values.steps);
 const results: Record<string, unknown>[] = [];
 for (const net of values.nets.split(',') as NetName[]) {
   const setup = prepareTraining(net, batch);
-  for (let i = 0; i < 3; i++) {
+  const warmup = Number(values.warmup);
+  for (let i = 0; i < warmup; i++) {
     const loss = setup.step(i);
-    await loss.data();
+    if (i % 50 === 49 || i === warmup - 1) await loss.data();
     loss.dispose();
   }
+  const afterWarmup = webgpuDispatchCacheStats();
   const dispatches = await countDispatches(async () => {
     const loss = setup.step(0);
     await loss.data();
@@ -158,11 +163,15 @@ for (const net of values.nets.split(',') as NetName[]) {
     cpuMsPerStep,
     syncedMsMedian: median(syncedMs),
     gpuMsPerStep,
+    warmup,
+    dispatchCacheAfterWarmup: afterWarmup,
     dispatchCache: webgpuDispatchCacheStats(),
     gpuTop: gpuByKernel.slice(0, Number(values.top)),
   };
   results.push(row);
-  console.log(`\n[${net}] batch ${batch}: ${dispatchTotal} GPU programs per step`);
+  console.log(
+    `\n[${net}] batch ${batch}, ${warmup} warm-up steps: ${dispatchTotal} GPU programs per step`,
+  );
   console.log(
     `  steady ${fmt(steadyMs)} ms/step (${fmt(row.examplesPerSecond, 0)} ex/s); enqueue ` +
       `${fmt(row.enqueueMsPerStep)} ms (median ${row.enqueueMsMedian.toFixed(2)}); CPU ` +
@@ -173,8 +182,14 @@ for (const net of values.nets.split(',') as NetName[]) {
       .map(([name, n]) => `${name} ${n}`)
       .join(', ')}`,
   );
-  if (row.dispatchCache !== null)
-    console.log(`  dispatch cache: ${JSON.stringify(row.dispatchCache)}`);
+  if (row.dispatchCache !== null && afterWarmup !== null) {
+    const d = row.dispatchCache;
+    console.log(
+      `  dispatch cache after warm-up: bind groups ${d.bindGroupHits - afterWarmup.bindGroupHits} ` +
+        `hits, ${d.bindGroupMisses - afterWarmup.bindGroupMisses} misses; uniforms ` +
+        `${d.uniformHits - afterWarmup.uniformHits} hits, ${d.uniformMisses - afterWarmup.uniformMisses} misses`,
+    );
+  }
   if (gpuMsPerStep !== null) {
     console.log(`  GPU kernel time ${fmt(gpuMsPerStep)} ms/step (timestamp queries); costliest:`);
     for (const [key, ms] of row.gpuTop) console.log(`  ${fmt(ms, 3)} ${key}`);

@@ -26,6 +26,11 @@ export interface BenchArgs {
   opKernels: boolean;
   /** Also write the results as JSON here. */
   out: string | undefined;
+  /**
+   * Untimed steps before the timed ones, the same on both sides (default 3). iwlab's webgpu
+   * dispatch cache fills over the first few hundred steps; a long run sees the filled state.
+   */
+  warmup: number;
 }
 
 function positiveInt(value: string, name: string): number {
@@ -53,6 +58,7 @@ export function parseBenchArgs(argv: readonly string[] = process.argv.slice(2)):
       'stock-kernels': { type: 'boolean', default: false },
       'op-kernels': { type: 'boolean', default: false },
       out: { type: 'string' },
+      warmup: { type: 'string', default: '3' },
     },
     allowPositionals: false,
   });
@@ -76,5 +82,6 @@ export function parseBenchArgs(argv: readonly string[] = process.argv.slice(2)):
     stockKernels: values['stock-kernels'],
     opKernels: values['op-kernels'],
     out: values.out,
+    warmup: positiveInt(values.warmup, 'warmup'),
   };
 }
