@@ -6,14 +6,16 @@
 # whole script ends within BUDGET seconds, whatever hangs.
 #
 # Steps: a webgpu probe (with loader diagnostics if it fails); the bench against the PyTorch peer on
-# CUDA with default Dawn options; the anatomy of a step (bench/webgpu-anatomy.ts) under Dawn option
-# variants; a CPU profile of the JS side; the bench again with the fast Dawn options.
+# CUDA; the bench with tfjs's stock kernels (what @iwlab/backend's webgpu changes bring); the
+# anatomy of a step (bench/webgpu-anatomy.ts: GPU time per kernel through timestamp queries, Dawn
+# option and kernel variants); a CPU profile of the JS side.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-gpu-results}
-# BATCH, STEPS and ASTEPS (anatomy steps) only for a dry run on a machine without a GPU (IWLAB_WEBGPU_ALLOW_SOFTWARE=1).
+# BATCH, STEPS, WARMUP and ASTEPS (anatomy steps) only for a dry run on a machine without a GPU (IWLAB_WEBGPU_ALLOW_SOFTWARE=1).
 batch=${BATCH:-128}
-steps=${STEPS:-100}
+steps=${STEPS:-200}
+warmup=${WARMUP:-300}
 deadline=$((SECONDS + ${BUDGET:-300}))
 mkdir -p "$out"
 log() { echo "== $* (t=${SECONDS}s)" | tee -a "$out/session.log"; }
@@ -47,22 +49,23 @@ if ! capped 60 node --input-type=module -e "$probe" 2>&1 | quiet; then
   exit 1
 fi
 
+# Both sides warm up alike; iwlab's dispatch cache needs a few hundred steps to fill.
 log "bench: webgpu (default Dawn options) against the PyTorch peer"
-capped 150 node bench/dist/run.js --backend webgpu --batch "$batch" --steps "$steps" --no-sweep \
-  --out "$out/bench-default.json" 2>&1 | quiet
+capped 150 node bench/dist/run.js --backend webgpu --batch "$batch" --steps "$steps" --warmup "$warmup" \
+  --no-sweep --out "$out/bench-default.json" 2>&1 | quiet
+log "bench: webgpu with tfjs's stock kernels (no dispatch cache, tfjs's filter gradient)"
+capped 120 node bench/dist/run.js --backend webgpu --batch "$batch" --steps "$steps" --warmup "$warmup" \
+  --no-sweep --no-peer --stock-kernels --out "$out/bench-stock.json" 2>&1 | quiet
 
-for variant in "TS" "FAST" "FAST --op-kernels" "FAST --submit-batch 64"; do
+for variant in "TS" "FAST" "TS --op-kernels" "TS --submit-batch 64"; do
   read -r opts extra <<<"$variant"
   log "anatomy: $variant"
   IWLAB_DAWN_OPTIONS=${!opts} capped 90 node bench/dist/webgpu-anatomy.js --batch "$batch" \
-    --steps "${ASTEPS:-50}" ${extra:-} 2>&1 | quiet
+    --steps "${ASTEPS:-100}" --warmup "$warmup" ${extra:-} 2>&1 | quiet
 done
 
-log "CPU profile of the JS side (FAST)"
-IWLAB_DAWN_OPTIONS=$FAST capped 60 node --cpu-prof --cpu-prof-dir="$out" --cpu-prof-name=webgpu-step.cpuprofile \
-  bench/dist/webgpu-anatomy.js --batch "$batch" --steps "${ASTEPS:-50}" --profile-steps 0 2>&1 | quiet >/dev/null
-
-log "bench: webgpu with the fast Dawn options"
-IWLAB_DAWN_OPTIONS=$FAST capped 120 node bench/dist/run.js --backend webgpu --batch "$batch" \
-  --steps "$steps" --no-sweep --no-peer --out "$out/bench-fast.json" 2>&1 | quiet
+log "CPU profile of the JS side"
+capped 60 node --cpu-prof --cpu-prof-dir="$out" --cpu-prof-name=webgpu-step.cpuprofile \
+  bench/dist/webgpu-anatomy.js --batch "$batch" --steps "${ASTEPS:-100}" --warmup "$warmup" \
+  --profile-steps 0 2>&1 | quiet >/dev/null
 log "done"

@@ -24,6 +24,10 @@ import {
 import { avgPoolGradTiled, maxPoolGradOnHeap } from './internal/kernels/pool-grad.js';
 import { sumLeadingAxes } from './internal/kernels/sum.js';
 import { tileOnHeap } from './internal/kernels/tile.js';
+import {
+  conv2dFilterGradientSplitK,
+  isWebgpuProgramBackend,
+} from './internal/kernels/webgpu-conv-filter.js';
 
 /** Names of the kernels `installFastKernels` can replace. */
 export type FastKernelName =
@@ -230,6 +234,22 @@ const IMPLS: Record<FastKernelName, Impl> = {
         undefined,
       );
     }
+    const { x: input, dy } = args.inputs;
+    if (
+      isWebgpuProgramBackend(args.backend) &&
+      input?.dtype === 'float32' &&
+      dy?.dtype === 'float32'
+    ) {
+      return conv2dFilterGradientSplitK(
+        args.backend,
+        input,
+        dy,
+        a.filterShape as [number, number, number, number],
+        a.strides as [number, number],
+        a.pad as 'same',
+        a.dimRoundingMode as 'floor' | undefined,
+      );
+    }
     if (!allTensors(args)) return callStock(stock, args, 'Conv2DBackpropFilter');
     const x = tensor<tf.Rank.R4>(args.inputs.x, 'x');
     const params = [
@@ -371,8 +391,13 @@ const IMPLS: Record<FastKernelName, Impl> = {
   },
 };
 
-/** Which replacements are worth it where: measured on wasm; webgpu only on request (unmeasured). */
+/**
+ * Which replacements are worth it where: measured on wasm. On webgpu the filter gradient is a
+ * split-K GEMM shader (tfjs's own kernel loops over the whole batch in one thread per filter
+ * weight); the op-based replacements there only on request.
+ */
 const DEFAULT_KERNELS: Readonly<Record<string, readonly FastKernelName[]>> = {
+  webgpu: ['Conv2DBackpropFilter'],
   wasm: [
     'Conv2DBackpropInput',
     'Conv2DBackpropFilter',

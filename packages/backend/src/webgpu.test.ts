@@ -149,9 +149,53 @@ describe.skipIf(info === null)('webgpu backend', () => {
     });
   }
 
+  // tfjs runs this filter gradient as one thread per weight over the whole batch; the default
+  // fast kernel on webgpu is a split-K GEMM shader. Shapes with tile edges (M, N not multiples of
+  // 32), several slices of the reduction, strides, asymmetric 'same' padding and 1x1 / 5x5 kernels.
+  describe('the split-K filter gradient shader', () => {
+    const cases = [
+      { x: [3, 9, 9, 3], k: 3, outC: 5, stride: 1, pad: 'valid' },
+      { x: [8, 20, 20, 6], k: 3, outC: 40, stride: 1, pad: 'same' },
+      { x: [4, 17, 15, 33], k: 3, outC: 35, stride: 2, pad: 'same' },
+      { x: [2, 12, 12, 7], k: 1, outC: 9, stride: 1, pad: 'valid' },
+      { x: [5, 14, 11, 4], k: 5, outC: 66, stride: 2, pad: 'valid' },
+    ] as const;
+    for (const c of cases) {
+      it(`${c.x.join('x')} → ${c.outC}, ${c.k}x${c.k} stride ${c.stride} ${c.pad}`, async () => {
+        expect(installedFastKernels('webgpu')).toContain('Conv2DBackpropFilter');
+        const ran: string[] = [];
+        const backend = tf.findBackend('webgpu') as unknown as {
+          runWebGPUProgram: (program: object, ...rest: unknown[]) => unknown;
+        };
+        const original = backend.runWebGPUProgram;
+        backend.runWebGPUProgram = function (this: unknown, program: object, ...rest: unknown[]) {
+          ran.push(program.constructor.name);
+          return original.call(this, program, ...rest);
+        };
+        try {
+          await expectSameAsCpu(() => {
+            const r = Rng.fromSeed(c.x[3] * 1000 + c.outC);
+            const x = values(r, [...c.x]) as tf.Tensor4D;
+            const w = values(r, [c.k, c.k, c.x[3], c.outC]) as tf.Tensor4D;
+            const dy = values(r, tf.conv2d(x, w, c.stride, c.pad).shape);
+            const dw = tf.grad((b) =>
+              tf.sum(tf.mul(tf.conv2d(x, b as tf.Tensor4D, c.stride, c.pad), dy)),
+            )(w);
+            tf.dispose([x, w, dy]);
+            return [dw];
+          });
+        } finally {
+          backend.runWebGPUProgram = original;
+        }
+        expect(ran).toContain('Conv2DFilterGradSplitKProgram');
+        expect(ran).not.toContain('Conv2DDerFilterProgram');
+      });
+    }
+  });
+
   // The op-based fast kernels are backend-generic; webgpu does not install them by default, but
   // they must still give the stock results there (the input gradient's zero insertion for strides
-  // above 1 is a rank-6 pad).
+  // above 1 is a rank-6 pad). Conv2DBackpropFilter is the split-K shader on webgpu either way.
   const OP_BASED_KERNELS = [
     'Conv2DBackpropInput',
     'Conv2DBackpropFilter',
@@ -164,12 +208,16 @@ describe.skipIf(info === null)('webgpu backend', () => {
     { kernels: 'op-based fast kernels', install: true },
   ])('training gradients with the $kernels equal the cpu backend stock ones', ({ install }) => {
     beforeAll(() => {
-      if (!install) return;
+      if (!install) {
+        uninstallFastKernels('webgpu');
+        return;
+      }
       installFastKernels('webgpu', [...OP_BASED_KERNELS]);
       expect([...installedFastKernels('webgpu')].sort()).toEqual([...OP_BASED_KERNELS].sort());
     });
     afterAll(() => {
-      if (install) uninstallFastKernels('webgpu');
+      uninstallFastKernels('webgpu');
+      installFastKernels('webgpu');
     });
     const rng = Rng.fromSeed(6);
     const convCases: [string, () => tf.Tensor[]][] = [];

@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { installDispatchCache, type WebgpuBackendInternals } from './webgpu-dispatch.js';
 
 function standIn() {
-  const created = { bindGroups: 0, layouts: 0, uniforms: 0 };
+  const created = { bindGroups: 0, layouts: 0, uniforms: 0, stockUploads: 0 };
+  const writes: { buffer: object; data: ArrayBufferView }[] = [];
+  const tensors = new Map<
+    object,
+    { values: unknown; dtype: string; shape: number[]; resource: unknown }
+  >();
   const pipeline = () => ({
     getBindGroupLayout: (_index: number) => {
       created.layouts++;
@@ -21,6 +26,14 @@ function standIn() {
   };
   const backend: WebgpuBackendInternals = {
     device,
+    queue: { writeBuffer: (buffer, _offset, data) => writes.push({ buffer, data }) },
+    bufferManager: { acquireBuffer: (size, usage) => ({ size, usage }) },
+    tensorMap: { get: (dataId) => tensors.get(dataId) },
+    uploadToGPU(dataId) {
+      created.stockUploads++;
+      const data = tensors.get(dataId);
+      if (data !== undefined) data.resource ??= { stock: true };
+    },
     pipelineCache: { early: pipeline() },
     uniformPendingDisposal: [],
     makeUniforms(fields) {
@@ -30,7 +43,7 @@ function standIn() {
       return { offset: 0, size: buffer.size, buffer };
     },
   };
-  return { backend, device, created };
+  return { backend, device, created, writes, tensors };
 }
 
 const buffer = (size = 64) => ({ size });
@@ -130,5 +143,29 @@ describe('webgpu dispatch cache', () => {
       makeUniforms: undefined,
     } as unknown as WebgpuBackendInternals;
     expect(() => installDispatchCache(broken)).toThrow(/makeUniforms/);
+  });
+
+  it('writes CPU tensors to a pooled buffer in one queue.writeBuffer (bool as int32)', () => {
+    const { backend, created, writes, tensors } = standIn();
+    const stats = installDispatchCache(backend);
+    const floats = new Float32Array([1.5, -2]);
+    const cases = {
+      f: { values: floats, dtype: 'float32', shape: [2], resource: null },
+      b: { values: new Uint8Array([1, 0, 1]), dtype: 'bool', shape: [3], resource: null },
+      // Left to tfjs: already on the GPU, not numbers, empty.
+      onGpu: { values: null, dtype: 'float32', shape: [2], resource: { gpu: true } },
+      s: { values: ['a'], dtype: 'string', shape: [1], resource: null },
+      empty: { values: new Float32Array(0), dtype: 'float32', shape: [0], resource: null },
+    };
+    const ids = Object.fromEntries(Object.keys(cases).map((k) => [k, { id: k }]));
+    for (const [k, data] of Object.entries(cases)) tensors.set(ids[k] as object, data);
+    for (const id of Object.values(ids)) backend.uploadToGPU(id);
+    expect(writes.map((w) => w.data)).toEqual([floats, new Int32Array([1, 0, 1])]);
+    expect(writes[0]?.data).toBe(floats);
+    expect(cases.f.resource).toEqual({ size: 8, usage: 0x80 | 0x4 | 0x8 });
+    expect(cases.f.values).toBeNull();
+    expect(cases.b.resource).toBe(writes[1]?.buffer);
+    expect(created.stockUploads).toBe(3);
+    expect(stats.uploads).toBe(2);
   });
 });

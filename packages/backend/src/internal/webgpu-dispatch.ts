@@ -11,6 +11,11 @@
 // - bind groups per (layout, buffers), in WeakMaps keyed by the buffer objects, so a cached group
 //   never outlives what it binds from JS's side, and is found only for the very same buffers.
 // Anything unusual (textures, offsets, partial ranges) takes tfjs's own path unchanged.
+//
+// Also: tensors made on the CPU (the scalars and small constants that losses and gradients create,
+// 5-6 per step) reach the GPU through a new mapped staging buffer and a copy, which also ends the
+// compute pass. queue.writeBuffer does the same in one call: it runs before any later submit, and a
+// pooled buffer is never still in use by unsubmitted work (tfjs releases those after the submit).
 
 /** What tfjs passes as a bind group entry's resource when it binds a buffer. */
 interface BufferBinding {
@@ -34,6 +39,21 @@ interface Device {
   createComputePipelineAsync(descriptor: unknown): Promise<Pipeline>;
 }
 
+interface Queue {
+  writeBuffer(buffer: object, offset: number, data: ArrayBufferView): void;
+}
+
+interface BufferPool {
+  acquireBuffer(size: number, usage: number): object;
+}
+
+interface TensorData {
+  values: unknown;
+  dtype: string;
+  shape: number[];
+  resource: unknown;
+}
+
 interface UniformField {
   readonly type: string;
   readonly data: readonly number[];
@@ -42,6 +62,10 @@ interface UniformField {
 /** The parts of tfjs-webgpu's backend this works through. */
 export interface WebgpuBackendInternals {
   readonly device: Device;
+  readonly queue: Queue;
+  readonly bufferManager: BufferPool;
+  readonly tensorMap: { get(dataId: object): TensorData | undefined };
+  uploadToGPU(dataId: object): void;
   readonly pipelineCache: Record<string, Pipeline | Promise<Pipeline>>;
   uniformPendingDisposal: object[];
   makeUniforms(fields: UniformField[]): BufferBinding;
@@ -59,6 +83,8 @@ export interface DispatchCacheStats {
   bindGroupMisses: number;
   /** Bind groups that could not be cached (textures, offsets, partial ranges). */
   bindGroupUncached: number;
+  /** CPU tensors written to the GPU with queue.writeBuffer. */
+  uploads: number;
 }
 
 interface TrieNode {
@@ -92,6 +118,7 @@ export function installDispatchCache(backend: WebgpuBackendInternals): DispatchC
     bindGroupHits: 0,
     bindGroupMisses: 0,
     bindGroupUncached: 0,
+    uploads: 0,
   };
   const { device } = backend;
   for (const method of ['createBindGroup', 'createComputePipeline'] as const) {
@@ -192,7 +219,41 @@ export function installDispatchCache(backend: WebgpuBackendInternals): DispatchC
     uniforms.set(key, binding);
     return binding;
   };
+  const upload = backend.uploadToGPU.bind(backend);
+  const usage = STORAGE | COPY_SRC | COPY_DST;
+  backend.uploadToGPU = (dataId) => {
+    const data = backend.tensorMap.get(dataId);
+    const words = data === undefined ? null : wordsOf(data);
+    if (data === undefined || data.resource != null || words === null || words.length === 0) {
+      upload(dataId);
+      return;
+    }
+    const buffer = backend.bufferManager.acquireBuffer(words.byteLength, usage);
+    backend.queue.writeBuffer(buffer, 0, words);
+    data.resource = buffer;
+    // As tfjs does: once on the GPU, the values are not kept on the CPU.
+    data.values = null;
+    stats.uploads++;
+  };
   return stats;
+}
+
+// WebGPU's GPUBufferUsage bits (fixed by the spec), as tfjs uses for tensor buffers.
+const COPY_SRC = 0x4;
+const COPY_DST = 0x8;
+const STORAGE = 0x80;
+
+/** A CPU tensor's values as the 32-bit words tfjs keeps on the GPU (bool as int32); else null. */
+function wordsOf(data: TensorData): Float32Array | Int32Array | null {
+  const { values, dtype } = data;
+  if (!ArrayBuffer.isView(values) || values instanceof DataView) return null;
+  if (dtype === 'float32') {
+    return values instanceof Float32Array ? values : Float32Array.from(values as Float32Array);
+  }
+  if (dtype === 'int32' || dtype === 'bool') {
+    return values instanceof Int32Array ? values : Int32Array.from(values as Int32Array);
+  }
+  return null;
 }
 
 /** The buffer of a binding that covers a whole buffer from offset 0; null for anything else. */
