@@ -57,7 +57,8 @@ log "bench: webgpu with tfjs's stock kernels (no dispatch cache, tfjs's filter g
 capped 120 node bench/dist/run.js --backend webgpu --batch "$batch" --steps "$steps" --warmup "$warmup" \
   --no-sweep --no-peer --stock-kernels --out "$out/bench-stock.json" 2>&1 | quiet
 
-for variant in "TS" "FAST" "TS --op-kernels" "TS --submit-batch 64"; do
+for variant in "TS" "FAST" "TS --op-kernels" "TS --submit-batch 64" \
+  "TS --flag WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=false"; do
   read -r opts extra <<<"$variant"
   log "anatomy: $variant"
   IWLAB_DAWN_OPTIONS=${!opts} capped 90 node bench/dist/webgpu-anatomy.js --batch "$batch" \

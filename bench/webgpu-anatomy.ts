@@ -31,6 +31,9 @@ const { values } = parseArgs({
     'op-kernels': { type: 'boolean', default: false },
     'stock-kernels': { type: 'boolean', default: false },
     'submit-batch': { type: 'string' },
+    // tfjs environment flags, NAME=VALUE (numbers and true/false parsed), e.g.
+    // WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=false for tfjs's matmul-based input gradient.
+    flag: { type: 'string', multiple: true, default: [] },
     'profile-steps': { type: 'string', default: '3' },
     top: { type: 'string', default: '12' },
   },
@@ -49,7 +52,14 @@ if (values['op-kernels']) installFastKernels('webgpu', OP_KERNELS);
 if (values['submit-batch'] !== undefined) {
   tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(values['submit-batch']));
 }
+for (const setting of values.flag) {
+  const [name, raw] = setting.split('=');
+  if (name === undefined || raw === undefined) throw new Error(`--flag ${setting}: use NAME=VALUE`);
+  const value = raw === 'true' ? true : raw === 'false' ? false : Number(raw);
+  tf.env().set(name, value);
+}
 const config = {
+  flags: values.flag,
   details: info.details,
   opKernels: values['op-kernels'],
   submitBatch: tf.env().getNumber('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'),
