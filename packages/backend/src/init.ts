@@ -3,6 +3,7 @@ import { BackendUnavailableError, SpecError } from '@iwlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { installFastKernels } from './fast-kernels.js';
 import { ensureGradients } from './gradients.js';
+import { installWebgpuReluGrad } from './internal/kernels/webgpu-relu-grad.js';
 import { importOptional, type ModuleImporter, messageOf } from './internal/optional-import.js';
 import { AUTO_ORDER, PROBES, type ProbeDetails } from './internal/probes.js';
 import { installDispatchCache, type WebgpuBackendInternals } from './internal/webgpu-dispatch.js';
@@ -126,6 +127,8 @@ export async function initBackend(
       if (details.webgpuDispatchCache) {
         installDispatchCache(tf.backend() as unknown as WebgpuBackendInternals);
       }
+      installWebgpuReluGrad();
+      details.webgpuReluGrad = true;
     }
     if (options.fastKernels !== false) {
       const kernels = installFastKernels(name);

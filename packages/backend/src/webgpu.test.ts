@@ -149,6 +149,48 @@ describe.skipIf(info === null)('webgpu backend', () => {
     });
   }
 
+  // ReLU's gradient is one program on webgpu (tfjs's is step, cast and multiply).
+  describe('the one-program ReLU gradient', () => {
+    it('equals the cpu gradient, zeros included, and runs as one kernel', async () => {
+      expect(info?.details?.webgpuReluGrad).toBe(true);
+      const build = () => {
+        const r = Rng.fromSeed(31);
+        // Rounded to halves, so exact zeros occur (relu's gradient there is 0).
+        const x = tf.round(tf.mul(values(r, [3, 5, 7]), 2));
+        const w = values(r, [3, 5, 7]);
+        const dx = tf.grad((a) => tf.sum(tf.mul(tf.relu(a), w)))(x);
+        tf.dispose([x, w]);
+        return [dx];
+      };
+      await expectSameAsCpu(build);
+      await tf.setBackend('webgpu');
+      const { kernelNames, result } = await tf.profile(build);
+      tf.dispose(result as tf.Tensor[]);
+      expect(kernelNames).toContain('IwlabReluGrad');
+      expect(kernelNames).not.toContain('Step');
+    });
+
+    it('passes NaN through as tfjs does, and has a second-order gradient', async () => {
+      await tf.setBackend('webgpu');
+      const x = tf.tensor1d([Number.NaN, 1.5, -2, 0]);
+      const dx = tf.grad((a) => tf.sum(tf.relu(a)))(x);
+      const got = Array.from(await dx.data());
+      expect(Number.isNaN(got[0])).toBe(true);
+      expect(got.slice(1)).toEqual([1, 0, 0]);
+      tf.dispose([x, dx]);
+      await expectSameAsCpu(() => {
+        const r = Rng.fromSeed(32);
+        const y = values(r, [4, 6]);
+        const w = values(r, [4, 6]);
+        // d/dy of sum(w · relu'(y) · y) through the gradient of the gradient.
+        const inner = (a: tf.Tensor) => tf.grad((b) => tf.sum(tf.mul(tf.relu(b), tf.mul(w, b))))(a);
+        const outer = tf.grad((a) => tf.sum(inner(a)))(y);
+        tf.dispose([y, w]);
+        return [outer];
+      });
+    });
+  });
+
   // tfjs runs this filter gradient as one thread per weight over the whole batch; the default
   // fast kernel on webgpu is a split-K GEMM shader. Shapes with tile edges (M, N not multiples of
   // 32), several slices of the reduction, strides, asymmetric 'same' padding and 1x1 / 5x5 kernels.
