@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole GPU measurement for one device call (issue #3's GPU target: webgpu >= 0.25x PyTorch
-# CUDA at batch 128 for both CNNs). Prepare here: npm ci && npm run build && ../shared/tools/gpu-bundle
+# CUDA at batch 128 for both CNNs). Prepare here: npm ci && npm run build && bash bench/gpu-prepare.sh
 # Then on the device, with carry [".gpu"]:  bash .gpu/run.sh bash bench/gpu-session.sh
 # Results go to $OUT (the device tool's folder) or ./gpu-results. Every step is capped so that the
 # whole script ends within BUDGET seconds, whatever hangs.

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Run after ../shared/tools/gpu-bundle: repacks .gpu/nm.tar.xz without the workspace's dev-only and
-# report-only packages (linters, bundlers, TypeScript, turbo, SQLite, plotting, tfjs-data; tfjs-layers stays: @iwlab/backend loads it for its gradients),
-# which a bench run on the GPU machine never loads. The shared bundle packs all of node_modules
-# (about 69 MB with node), over the device tool's 64 MiB limit for the repo plus .gpu/.
+# Packs what the GPU machine needs, after `npm ci && npm run build`: runs ../shared/tools/gpu-bundle,
+# then repacks its .gpu/nm.tar.xz without the workspace's dev-only and report-only packages
+# (linters, bundlers, TypeScript, turbo, SQLite, plotting, tfjs-data; tfjs-layers stays:
+# @iwlab/backend loads it for its gradients), which a bench run never loads. The shared bundle
+# alone packs all of node_modules (about 69 MB with node), over the device tool's 64 MiB limit for
+# the repo plus .gpu/. Then call the device tool's run with carry [".gpu"], timeout ~420 s, and
+#   OUT=$OUT BUDGET=280 bash .gpu/run.sh bash bench/gpu-session.sh
 set -euo pipefail
 root=$(git rev-parse --show-toplevel)
 cd "$root"
-[ -f .gpu/run.sh ] || { echo "run ../shared/tools/gpu-bundle first" >&2; exit 1; }
+"$root/../shared/tools/gpu-bundle"
 dists=$(git ls-files -o --directory --exclude-standard --ignored | grep -E '(^|/)dist/$' | grep -v node_modules || true)
 drop=(@biomejs @turbo turbo typescript better-sqlite3 @rolldown rolldown 'lightningcss*' 'vega*' 'd3*'
   @esbuild esbuild prettier vite vitest @vitest @changesets @manypkg @types @babel tar tsx
