@@ -87,6 +87,16 @@ async function countDispatches(run: () => Promise<void>): Promise<Map<string, nu
   return counts;
 }
 
+/** GPU ms per kernel name (summed over shapes), costliest first. */
+function totalsByName(byCall: [string, number][]): [string, number][] {
+  const totals = new Map<string, number>();
+  for (const [key, ms] of byCall) {
+    const name = key.slice(0, key.indexOf(' '));
+    totals.set(name, (totals.get(name) ?? 0) + ms);
+  }
+  return [...totals].sort((a, b) => b[1] - a[1]);
+}
+
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
@@ -177,6 +187,7 @@ for (const net of values.nets.split(',') as NetName[]) {
     dispatchCacheAfterWarmup: afterWarmup,
     dispatchCache: webgpuDispatchCacheStats(),
     gpuTop: gpuByKernel.slice(0, Number(values.top)),
+    gpuByKernelName: totalsByName(gpuByKernel),
   };
   results.push(row);
   console.log(
@@ -203,6 +214,9 @@ for (const net of values.nets.split(',') as NetName[]) {
   if (gpuMsPerStep !== null) {
     console.log(`  GPU kernel time ${fmt(gpuMsPerStep)} ms/step (timestamp queries); costliest:`);
     for (const [key, ms] of row.gpuTop) console.log(`  ${fmt(ms, 3)} ${key}`);
+    console.log(
+      `  by kernel: ${row.gpuByKernelName.map(([name, ms]) => `${name} ${ms.toFixed(3)}`).join(', ')}`,
+    );
   }
 }
 console.log(JSON.stringify({ config, results }));
