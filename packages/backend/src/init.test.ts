@@ -157,6 +157,8 @@ describe('webgpu adapters: hardware, software, none', () => {
     expect(isSoftwareAdapter(GL_LLVMPIPE)).toBe(true);
     expect(isSoftwareAdapter({ vendor: 'google', description: 'SwiftShader Device' })).toBe(true);
     expect(isSoftwareAdapter({ vendor: 'x', isFallbackAdapter: true })).toBe(true);
+    // Dawn's null backend (IWLAB_DAWN_OPTIONS=backend=null) executes nothing.
+    expect(isSoftwareAdapter({ vendor: '', device: 'null-backend' })).toBe(true);
   });
 
   it('auto takes a hardware adapter (here it then stops at the missing tfjs-backend-webgpu)', async () => {

@@ -117,8 +117,10 @@ interface FoundAdapter {
 const ADAPTER_INFO_KEYS = ['vendor', 'architecture', 'device', 'description'] as const;
 
 // Dawn marks few CPU adapters as fallback adapters (not llvmpipe over OpenGL ES, for one), so the
-// driver names of the known software rasterizers are checked as well.
-const SOFTWARE_DRIVER = /llvmpipe|lavapipe|swiftshader|softpipe|software rasterizer/i;
+// driver names of the known software rasterizers are checked as well. Dawn's null backend
+// (`IWLAB_DAWN_OPTIONS=backend=null`) executes nothing and reads back zeros: it is treated the same
+// way, so `auto` never trains on it; by name it measures the CPU's share of a step.
+const SOFTWARE_DRIVER = /llvmpipe|lavapipe|swiftshader|softpipe|software rasterizer|null-backend/i;
 
 export function isSoftwareAdapter(info: Readonly<Record<string, unknown>> | undefined): boolean {
   if (info?.isFallbackAdapter === true) return true;
