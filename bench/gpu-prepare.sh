@@ -18,4 +18,9 @@ excludes=(--exclude='*.map' --exclude='*/webgpu/dist/darwin-*' --exclude='*/webg
   --exclude='*/webgpu/dist/linux-arm64' --exclude='*/.cache' --exclude='*.d.ts' --exclude='*.md')
 for d in "${drop[@]}"; do excludes+=(--exclude="node_modules/$d"); done
 tar -cf - "${excludes[@]}" node_modules $dists | xz -T2 -6 > .gpu/nm.tar.xz
+# EGL through glvnd, for the fallback when Dawn's Vulkan path finds no adapter: Dawn's OpenGL ES
+# backend on NVIDIA's EGL (gpu-session.sh unpacks these only then). libegl-dev: Dawn opens libEGL.so.
+mkdir -p .gpu/gl
+( cd .gpu/gl && apt-get download libegl1 libegl-dev libglvnd0 libopengl0 libgl1 libglx0 libgles2 >/dev/null 2>&1 ) ||
+  echo "could not download the EGL packages; the GL fallback will be skipped" >&2
 du -sh .gpu
