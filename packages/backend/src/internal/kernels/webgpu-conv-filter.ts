@@ -71,32 +71,14 @@ class Conv2DFilterGradSplitKProgram {
 
   getUserCode(): string {
     // Thread (tx, ty) of the 8x16 workgroup owns rows 2·ty + {0,1} and columns 4·tx + {0..3} of
-    // the 32x32 tile. Each step stages TILE_K reduction rows of both operands (4 values of each
-    // per thread). The loop's trip count is a uniform, so the barriers sit in uniform control
-    // flow; the slice's start only enters addresses.
+    // the 32x32 tile. Each step stages TILE_K reduction rows of both operands: a thread stages
+    // column j of each at rows k0 + 4i (i = 0..3), so its im2col row m = row0 + j (filter tap and
+    // input channel) and its dy column are decoded once, outside the loops. The loop's trip count
+    // is a uniform, so the barriers sit in uniform control flow; the slice's start only enters
+    // addresses.
     return `
       var<workgroup> tileA : array<array<f32, ${TILE}>, ${TILE_K}>;
       var<workgroup> tileB : array<array<f32, ${TILE}>, ${TILE_K}>;
-
-      // im2col(x)[r, m], read in place: 0 outside the image and past the reduction.
-      fn loadA(r : i32, m : i32) -> f32 {
-        if (r >= uniforms.reduceSize || m >= uniforms.rows) { return 0.0; }
-        let ox = r % uniforms.outW;
-        let oy = (r / uniforms.outW) % uniforms.outH;
-        let b = r / (uniforms.outW * uniforms.outH);
-        let ci = m % uniforms.inC;
-        let kx = (m / uniforms.inC) % uniforms.filterW;
-        let ky = m / (uniforms.inC * uniforms.filterW);
-        let iy = oy * uniforms.strideH - uniforms.padTop + ky;
-        let ix = ox * uniforms.strideW - uniforms.padLeft + kx;
-        if (iy < 0 || iy >= uniforms.inH || ix < 0 || ix >= uniforms.inW) { return 0.0; }
-        return x[((b * uniforms.inH + iy) * uniforms.inW + ix) * uniforms.inC + ci];
-      }
-
-      fn loadB(r : i32, n : i32) -> f32 {
-        if (r >= uniforms.reduceSize || n >= uniforms.cols) { return 0.0; }
-        return dy[r * uniforms.cols + n];
-      }
 
       fn main() {
         let tx = i32(localId.x);
@@ -106,34 +88,58 @@ class Conv2DFilterGradSplitKProgram {
         let row0 = i32(workgroupId.y) * ${TILE};
         let slice = i32(workgroupId.z);
         let sliceStart = slice * uniforms.tilesPerSlice * ${TILE_K};
+        let j = flat % ${TILE};
+        let k0 = flat / ${TILE};
+        let m = row0 + j;
+        let n = col0 + j;
+        let mValid = m < uniforms.rows;
+        let nValid = n < uniforms.cols;
+        let ci = m % uniforms.inC;
+        let yOffset = m / (uniforms.inC * uniforms.filterW) - uniforms.padTop;
+        let xOffset = (m / uniforms.inC) % uniforms.filterW - uniforms.padLeft;
         var acc : array<array<f32, 4>, 2>;
         for (var t = 0; t < uniforms.tilesPerSlice; t = t + 1) {
-          let r0 = sliceStart + t * ${TILE_K};
+          let r0 = sliceStart + t * ${TILE_K} + k0;
           for (var i = 0; i < 4; i = i + 1) {
-            let e = flat + i * 128;
-            let k = e / ${TILE};
-            let j = e % ${TILE};
-            tileA[k][j] = loadA(r0 + k, row0 + j);
-            tileB[k][j] = loadB(r0 + k, col0 + j);
+            let r = r0 + i * 4;
+            var a = 0.0;
+            var b = 0.0;
+            if (r < uniforms.reduceSize) {
+              // im2col(x)[r, m], read in place: 0 outside the image.
+              let ox = r % uniforms.outW;
+              let rest = r / uniforms.outW;
+              let oy = rest % uniforms.outH;
+              let batch = rest / uniforms.outH;
+              let iy = oy * uniforms.strideH + yOffset;
+              let ix = ox * uniforms.strideW + xOffset;
+              if (mValid && iy >= 0 && iy < uniforms.inH && ix >= 0 && ix < uniforms.inW) {
+                a = x[((batch * uniforms.inH + iy) * uniforms.inW + ix) * uniforms.inC + ci];
+              }
+              if (nValid) {
+                b = dy[r * uniforms.cols + n];
+              }
+            }
+            tileA[k0 + i * 4][j] = a;
+            tileB[k0 + i * 4][j] = b;
           }
           workgroupBarrier();
           for (var k = 0; k < ${TILE_K}; k = k + 1) {
             let a0 = tileA[k][ty * 2];
             let a1 = tileA[k][ty * 2 + 1];
-            for (var j = 0; j < 4; j = j + 1) {
-              let bv = tileB[k][tx * 4 + j];
-              acc[0][j] = fma(a0, bv, acc[0][j]);
-              acc[1][j] = fma(a1, bv, acc[1][j]);
+            for (var c = 0; c < 4; c = c + 1) {
+              let bv = tileB[k][tx * 4 + c];
+              acc[0][c] = fma(a0, bv, acc[0][c]);
+              acc[1][c] = fma(a1, bv, acc[1][c]);
             }
           }
           workgroupBarrier();
         }
         for (var i = 0; i < 2; i = i + 1) {
           let row = row0 + ty * 2 + i;
-          for (var j = 0; j < 4; j = j + 1) {
-            let col = col0 + tx * 4 + j;
+          for (var c = 0; c < 4; c = c + 1) {
+            let col = col0 + tx * 4 + c;
             if (row < uniforms.rows && col < uniforms.cols) {
-              result[(row * uniforms.cols + col) * uniforms.slices + slice] = acc[i][j];
+              result[(row * uniforms.cols + col) * uniforms.slices + slice] = acc[i][c];
             }
           }
         }
