@@ -5,7 +5,7 @@
 // inside a kernel on the gradient tape, and a kernel may return a Tensor.
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dFilterGradient, conv2dInputGradient } from './internal/kernels/conv2d-backprop.js';
-import type { HeapBackend } from './internal/kernels/geometry.js';
+import type { HeapBackend, Pad, Rounding } from './internal/kernels/geometry.js';
 import { conv2dFilterGradientIm2col, IM2COL_MAX_IN_CHANNELS } from './internal/kernels/im2col.js';
 import { fusedMatMulUnfused, matMulWithoutTransposedOperands } from './internal/kernels/matmul.js';
 import {
@@ -70,6 +70,21 @@ function callStock(stock: tf.KernelConfig | undefined, args: KernelArgs, name: s
 }
 
 const isNchw = (attrs: Attrs) => attrs.dataFormat === 'NCHW';
+
+type Shape4 = [number, number, number, number];
+
+/**
+ * A convolution gradient kernel's attributes, read once, in the order every implementation takes
+ * them: the shape it produces (the input's or the filter's), strides, padding, rounding.
+ */
+function convGradGeometry(a: Attrs, shape: unknown): [Shape4, [number, number], Pad, Rounding] {
+  return [
+    shape as Shape4,
+    a.strides as [number, number],
+    a.pad as Pad,
+    a.dimRoundingMode as Rounding,
+  ];
+}
 
 // Optional inputs (a fused op's absent bias) are present as undefined.
 const allTensors = (args: KernelArgs) =>
@@ -193,77 +208,39 @@ const IMPLS: Record<FastKernelName, Impl> = {
   FusedConv2D: (args, stock) => forwardConvolution(args, stock, 'FusedConv2D'),
   Conv2DBackpropInput: (args, stock) => {
     const a = (args.attrs ?? {}) as Attrs;
-    if (isNchw(a)) return callStock(stock, args, 'Conv2DBackpropInput');
     const { dy, filter } = args.inputs;
-    const on = nativeFor(args, dy, filter);
-    if (on !== null && dy !== undefined && filter !== undefined) {
-      return nativeConv2dBackpropInput(
-        on.dnn,
-        on.backend,
-        dy,
-        filter,
-        a.inputShape as [number, number, number, number],
-        a.strides as [number, number],
-        a.pad as 'same',
-        undefined,
-      );
+    if (isNchw(a) || dy === undefined || filter === undefined) {
+      return callStock(stock, args, 'Conv2DBackpropInput');
     }
+    const geometry = convGradGeometry(a, a.inputShape);
+    const on = nativeFor(args, dy, filter);
+    if (on !== null) return nativeConv2dBackpropInput(on.dnn, on.backend, dy, filter, ...geometry);
     if (!allTensors(args)) return callStock(stock, args, 'Conv2DBackpropInput');
-    return conv2dInputGradient(
-      tensor<tf.Rank.R4>(args.inputs.dy, 'dy'),
-      tensor<tf.Rank.R4>(args.inputs.filter, 'filter'),
-      a.inputShape as [number, number, number, number],
-      a.strides as [number, number],
-      a.pad as 'same',
-      a.dimRoundingMode as 'floor' | undefined,
-    );
+    return conv2dInputGradient(tensor(dy, 'dy'), tensor(filter, 'filter'), ...geometry);
   },
   Conv2DBackpropFilter: (args, stock) => {
     const a = (args.attrs ?? {}) as Attrs;
-    if (isNchw(a)) return callStock(stock, args, 'Conv2DBackpropFilter');
-    const on = nativeFor(args, args.inputs.x, args.inputs.dy);
-    if (on !== null && args.inputs.x !== undefined && args.inputs.dy !== undefined) {
-      return nativeConv2dBackpropFilter(
-        on.dnn,
-        on.backend,
-        args.inputs.x,
-        args.inputs.dy,
-        a.filterShape as [number, number, number, number],
-        a.strides as [number, number],
-        a.pad as 'same',
-        undefined,
-      );
+    const { x, dy } = args.inputs;
+    if (isNchw(a) || x === undefined || dy === undefined) {
+      return callStock(stock, args, 'Conv2DBackpropFilter');
     }
-    const { x: input, dy } = args.inputs;
-    if (
-      isWebgpuProgramBackend(args.backend) &&
-      input?.dtype === 'float32' &&
-      dy?.dtype === 'float32'
-    ) {
-      return conv2dFilterGradientSplitK(
-        args.backend,
-        input,
-        dy,
-        a.filterShape as [number, number, number, number],
-        a.strides as [number, number],
-        a.pad as 'same',
-        a.dimRoundingMode as 'floor' | undefined,
-      );
+    const geometry = convGradGeometry(a, a.filterShape);
+    const on = nativeFor(args, x, dy);
+    if (on !== null) return nativeConv2dBackpropFilter(on.dnn, on.backend, x, dy, ...geometry);
+    if (isWebgpuProgramBackend(args.backend) && x.dtype === 'float32' && dy.dtype === 'float32') {
+      return conv2dFilterGradientSplitK(args.backend, x, dy, ...geometry);
     }
     if (!allTensors(args)) return callStock(stock, args, 'Conv2DBackpropFilter');
-    const x = tensor<tf.Rank.R4>(args.inputs.x, 'x');
-    const params = [
-      x,
-      tensor<tf.Rank.R4>(args.inputs.dy, 'dy'),
-      a.filterShape as [number, number, number, number],
-      a.strides as [number, number],
-      a.pad as 'same',
-      a.dimRoundingMode as 'floor' | undefined,
-    ] as const;
-    if (hasHeap(args.backend) && x.dtype === 'float32' && x.shape[3] <= IM2COL_MAX_IN_CHANNELS) {
-      return conv2dFilterGradientIm2col(args.backend, ...params);
+    const input = tensor<tf.Rank.R4>(x, 'x');
+    const grad = tensor<tf.Rank.R4>(dy, 'dy');
+    if (
+      hasHeap(args.backend) &&
+      input.dtype === 'float32' &&
+      input.shape[3] <= IM2COL_MAX_IN_CHANNELS
+    ) {
+      return conv2dFilterGradientIm2col(args.backend, input, grad, ...geometry);
     }
-    return conv2dFilterGradient(...params);
+    return conv2dFilterGradient(input, grad, ...geometry);
   },
   BatchMatMul: (args, stock) => {
     const a = (args.attrs ?? {}) as Attrs;
