@@ -5,7 +5,13 @@
 // inside a kernel on the gradient tape, and a kernel may return a Tensor.
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dFilterGradient, conv2dInputGradient } from './internal/kernels/conv2d-backprop.js';
-import type { HeapBackend, Pad, Rounding } from './internal/kernels/geometry.js';
+import {
+  type HeapBackend,
+  hasHeap,
+  isWebgpuProgramBackend,
+  type Pad,
+  type Rounding,
+} from './internal/kernels/geometry.js';
 import { conv2dFilterGradientIm2col, IM2COL_MAX_IN_CHANNELS } from './internal/kernels/im2col.js';
 import { fusedMatMulUnfused, matMulWithoutTransposedOperands } from './internal/kernels/matmul.js';
 import {
@@ -24,10 +30,7 @@ import {
 import { avgPoolGradTiled, maxPoolGradOnHeap } from './internal/kernels/pool-grad.js';
 import { sumLeadingAxes } from './internal/kernels/sum.js';
 import { tileOnHeap } from './internal/kernels/tile.js';
-import {
-  conv2dFilterGradientSplitK,
-  isWebgpuProgramBackend,
-} from './internal/kernels/webgpu-conv-filter.js';
+import { conv2dFilterGradientSplitK } from './internal/kernels/webgpu-conv-filter.js';
 
 /** Names of the kernels `installFastKernels` can replace. */
 export type FastKernelName =
@@ -89,11 +92,6 @@ function convGradGeometry(a: Attrs, shape: unknown): [Shape4, [number, number], 
 // Optional inputs (a fused op's absent bias) are present as undefined.
 const allTensors = (args: KernelArgs) =>
   Object.values(args.inputs).every((t) => t === undefined || t === null || t instanceof tf.Tensor);
-
-function hasHeap(backend: unknown): backend is HeapBackend {
-  const b = backend as Partial<HeapBackend> | null;
-  return typeof b?.typedArrayFromHeap === 'function' && typeof b.makeOutput === 'function';
-}
 
 let native: NativeKernels | undefined;
 

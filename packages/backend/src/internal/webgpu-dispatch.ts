@@ -1,7 +1,8 @@
 // Cheaper GPU program dispatches for @tensorflow/tfjs-backend-webgpu 4.22.0. A training step is
-// 76 (small CNN) to 128 (B&L CNN) dispatches, and in Node each one cost ~85 us of CPU on Dawn's
-// null backend (which executes nothing): about 7 ms per step, enough to make the CPU, not the
-// GPU, the limit at batch 128. Per dispatch tfjs creates a bind group (~13 us in Dawn's node
+// 77 (small CNN) to 128 (B&L CNN) dispatches with tfjs's kernels, and in Node each one cost ~45 us
+// of CPU, engine included, on Dawn's null backend (which executes nothing): 3.7 and 5.7 ms per
+// step on the 2-core development machine, a ceiling of 35k and 22k examples/s at batch 128
+// whatever the GPU. Per dispatch tfjs creates a bind group (~13 us in Dawn's node
 // bindings), fetches the pipeline's bind group layout (~2 us, a new object every call) and writes
 // the program's uniforms into a pooled buffer. In training the same programs run on the same
 // shapes every step, and tfjs's buffer pool hands out the same buffers in the same order, so
@@ -16,6 +17,7 @@
 // 5-6 per step) reach the GPU through a new mapped staging buffer and a copy, which also ends the
 // compute pass. queue.writeBuffer does the same in one call: it runs before any later submit, and a
 // pooled buffer is never still in use by unsubmitted work (tfjs releases those after the submit).
+import * as tf from '@tensorflow/tfjs-core';
 
 /** What tfjs passes as a bind group entry's resource when it binds a buffer. */
 interface BufferBinding {
@@ -94,11 +96,14 @@ interface TrieNode {
 
 const memoized = new WeakSet<object>();
 const installed = new WeakMap<object, DispatchCacheStats>();
-let current: DispatchCacheStats | null = null;
+/** Uniform bindings this cache keeps: whole buffers by construction, so never re-checked. */
+const keptUniforms = new WeakSet<object>();
 
-/** The hit counters of the cache installed on the current webgpu backend; null if none is. */
+/** The hit counters of the cache on the registered webgpu backend; null if it has none. */
 export function webgpuDispatchCacheStats(): DispatchCacheStats | null {
-  return current === null ? null : { ...current };
+  const backend = tf.findBackend('webgpu');
+  const stats = backend === null ? undefined : installed.get(backend);
+  return stats === undefined ? null : { ...stats };
 }
 
 /**
@@ -108,10 +113,7 @@ export function webgpuDispatchCacheStats(): DispatchCacheStats | null {
  */
 export function installDispatchCache(backend: WebgpuBackendInternals): DispatchCacheStats {
   const existing = installed.get(backend);
-  if (existing !== undefined) {
-    current = existing;
-    return existing;
-  }
+  if (existing !== undefined) return existing;
   const stats: DispatchCacheStats = {
     uniformHits: 0,
     uniformMisses: 0,
@@ -133,7 +135,6 @@ export function installDispatchCache(backend: WebgpuBackendInternals): DispatchC
     throw new Error('webgpu dispatch cache: this tfjs-backend-webgpu has no makeUniforms');
   }
   installed.set(backend, stats);
-  current = stats;
 
   const memoizeLayouts = (pipeline: Pipeline): Pipeline => {
     if (memoized.has(pipeline)) return pipeline;
@@ -171,7 +172,9 @@ export function installDispatchCache(backend: WebgpuBackendInternals): DispatchC
       groups.set(descriptor.layout, node);
     }
     for (const [i, entry] of descriptor.entries.entries()) {
-      const buffer = wholeBuffer(entry.resource);
+      const buffer = keptUniforms.has(entry.resource as object)
+        ? (entry.resource as BufferBinding).buffer
+        : wholeBuffer(entry.resource);
       if (buffer === null || entry.binding !== i) {
         stats.bindGroupUncached++;
         return createBindGroup(descriptor);
@@ -217,6 +220,7 @@ export function installDispatchCache(backend: WebgpuBackendInternals): DispatchC
     if (at < 0) return binding;
     pending.splice(at, 1);
     uniforms.set(key, binding);
+    keptUniforms.add(binding);
     return binding;
   };
   const upload = backend.uploadToGPU.bind(backend);

@@ -1,5 +1,6 @@
 // What every kernel rewrite shares: tfjs's padding and rounding attributes, the NHWC geometry of a
-// convolution or pooling computed from them, and the heap access the wasm backend gives kernels.
+// convolution or pooling computed from them, the heap access the wasm backend gives kernels, and
+// the program runner the webgpu backend gives them.
 import * as tf from '@tensorflow/tfjs-core';
 
 export type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -9,6 +10,25 @@ export type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 export interface HeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
+}
+
+export function hasHeap(backend: unknown): backend is HeapBackend {
+  const b = backend as Partial<HeapBackend> | null;
+  return typeof b?.typedArrayFromHeap === 'function' && typeof b.makeOutput === 'function';
+}
+
+/** The parts of tfjs-backend-webgpu's backend a custom program needs. */
+export interface WebgpuProgramBackend {
+  runWebGPUProgram(
+    program: object,
+    inputs: tf.TensorInfo[],
+    outputDtype: tf.DataType,
+    programDefinedUniform?: { type: string; data: number[] }[],
+  ): tf.TensorInfo;
+}
+
+export function isWebgpuProgramBackend(backend: unknown): backend is WebgpuProgramBackend {
+  return typeof (backend as Partial<WebgpuProgramBackend> | null)?.runWebGPUProgram === 'function';
 }
 
 type Shape4 = [number, number, number, number];

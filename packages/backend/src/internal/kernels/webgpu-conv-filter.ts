@@ -11,21 +11,7 @@
 // enough slices ("split K") to give the GPU ~1,024 workgroups. The slices' partial sums go to an
 // [M·N, S] buffer that one Sum over its last axis adds up.
 import * as tf from '@tensorflow/tfjs-core';
-import { convInfo, type Pad, type Rounding } from './geometry.js';
-
-/** The parts of tfjs-backend-webgpu's backend a custom program needs. */
-export interface WebgpuProgramBackend {
-  runWebGPUProgram(
-    program: object,
-    inputs: tf.TensorInfo[],
-    outputDtype: tf.DataType,
-    programDefinedUniform?: { type: string; data: number[] }[],
-  ): tf.TensorInfo;
-}
-
-export function isWebgpuProgramBackend(backend: unknown): backend is WebgpuProgramBackend {
-  return typeof (backend as Partial<WebgpuProgramBackend> | null)?.runWebGPUProgram === 'function';
-}
+import { convInfo, type Pad, type Rounding, type WebgpuProgramBackend } from './geometry.js';
 
 const TILE = 32;
 /** Rows of the reduction staged per step (and the granularity of a slice). */
@@ -149,7 +135,7 @@ class Conv2DFilterGradSplitKProgram {
 }
 
 /** How many slices to split a reduction of `reduceSize` rows into, for a grid of `tiles` tiles. */
-export function sliceCount(tiles: number, reduceSize: number): number {
+function sliceCount(tiles: number, reduceSize: number): number {
   const wanted = Math.ceil(TARGET_WORKGROUPS / tiles);
   const most = Math.max(1, Math.floor(reduceSize / MIN_SLICE));
   return Math.max(1, Math.min(wanted, most));

@@ -3,9 +3,9 @@
 // for every ReLU of every training step. On webgpu, where each kernel costs CPU time to record
 // (see webgpu-dispatch.ts), one program that selects dy where x > 0 does the same.
 import * as tf from '@tensorflow/tfjs-core';
-import { isWebgpuProgramBackend } from './webgpu-conv-filter.js';
+import { isWebgpuProgramBackend } from './geometry.js';
 
-export const RELU_GRAD = 'IwlabReluGrad';
+const RELU_GRAD = 'IwlabReluGrad';
 
 class ReluGradProgram {
   readonly variableNames = ['dy', 'x'];
