@@ -5,8 +5,9 @@
 import { parseArgs } from 'node:util';
 import { initBackend } from '@iwlab/backend';
 import type { BackendChoice } from '@iwlab/core';
-import * as tf from '@tensorflow/tfjs-core';
-import { buildNet, NET_NAMES, type NetName } from './lib/nets.js';
+import { profileKernels } from './lib/kernel-profile.js';
+import { NET_NAMES, type NetName } from './lib/nets.js';
+import { prepareTraining } from './lib/train-loop.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,38 +28,13 @@ const info = await initBackend(values.backend as BackendChoice, {
 });
 console.log(`backend ${info.name}; ${JSON.stringify(info.details)}`);
 
-const batch = Number(values.batch);
-const model = buildNet(net, 1);
-const x = tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
-const y = tf.oneHot(tf.randomUniform([batch], 0, 2, 'int32', 2) as tf.Tensor1D, 2);
-const optimizer = tf.train.sgd(0.01);
-const step = () =>
-  optimizer.minimize(
-    () => tf.losses.softmaxCrossEntropy(y, model.logits(x)) as tf.Scalar,
-    true,
-    model.variables,
-  ) as tf.Scalar;
-for (let i = 0; i < 3; i++) step().dispose();
+const setup = prepareTraining(net, Number(values.batch));
+for (let i = 0; i < 3; i++) setup.step(i).dispose();
 
-const steps = Number(values.steps);
-const byCall = new Map<string, number>();
-for (let s = 0; s < steps; s++) {
-  const profile = await tf.profile(() => step());
-  for (const k of profile.kernels) {
-    const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
-    const ms = (await k.kernelTimeMs) as number;
-    byCall.set(key, (byCall.get(key) ?? 0) + ms / steps);
-  }
-}
-const byKernel = new Map<string, number>();
-for (const [key, ms] of byCall) {
-  const name = key.slice(0, key.indexOf(' '));
-  byKernel.set(name, (byKernel.get(name) ?? 0) + ms);
-}
+const { byCall, byKernel } = await profileKernels(setup.step, Number(values.steps));
+setup.dispose();
 const fmt = (ms: number) => ms.toFixed(2).padStart(8);
 console.log('\nms per step, by kernel:');
-for (const [name, ms] of [...byKernel].sort((a, b) => b[1] - a[1])) console.log(fmt(ms), name);
+for (const [name, ms] of byKernel) console.log(fmt(ms), name);
 console.log(`\nthe ${values.top} costliest calls (kernel, input shapes):`);
-for (const [key, ms] of [...byCall].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) {
-  console.log(fmt(ms), key);
-}
+for (const [key, ms] of byCall.slice(0, Number(values.top))) console.log(fmt(ms), key);

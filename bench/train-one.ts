@@ -4,8 +4,8 @@
 // stdin, then trains for that many seconds (run.ts starts one per core and releases them at once).
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { type FastKernelName, initBackend, installFastKernels } from '@iwlab/backend';
 import type { BackendChoice } from '@iwlab/core';
+import { startBenchBackend } from './lib/backend.js';
 import type { NetName } from './lib/nets.js';
 import { timeTraining } from './lib/train-loop.js';
 
@@ -26,14 +26,6 @@ const { values } = parseArgs({
   },
 });
 
-const OP_KERNELS: FastKernelName[] = [
-  'Conv2DBackpropInput',
-  'Conv2DBackpropFilter',
-  'BatchMatMul',
-  'AvgPoolGrad',
-  'Sum',
-];
-
 function waitForGo(): Promise<void> {
   console.log('READY');
   const lines = createInterface({ input: process.stdin });
@@ -46,17 +38,15 @@ function waitForGo(): Promise<void> {
   );
 }
 
-const info = await initBackend(values.backend as BackendChoice, {
-  fastKernels: !values['stock-kernels'],
+const info = await startBenchBackend(values.backend as BackendChoice, {
+  stockKernels: values['stock-kernels'],
+  opKernels: values['op-kernels'],
   ...(values.threads === undefined ? {} : { threads: Number(values.threads) }),
 });
-const details = values['op-kernels']
-  ? { ...info.details, fastKernels: installFastKernels(info.name, OP_KERNELS).join(',') }
-  : info.details;
 const sweepSeconds = values['sweep-seconds'];
 const result = await timeTraining(values.net as NetName, Number(values.batch), {
   steps: Number(values.steps),
   warmup: Number(values.warmup),
   ...(sweepSeconds === undefined ? {} : { seconds: Number(sweepSeconds), ready: waitForGo }),
 });
-console.log(JSON.stringify({ backend: info.name, details, ...result }));
+console.log(JSON.stringify({ backend: info.name, details: info.details, ...result }));

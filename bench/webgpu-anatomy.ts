@@ -10,13 +10,10 @@
 // enqueue time is close to the steady step time, the step is bound by the CPU's dispatch work;
 // if it is far below, by the GPU. Prints a table, then one JSON line.
 import { parseArgs } from 'node:util';
-import {
-  type FastKernelName,
-  initBackend,
-  installFastKernels,
-  webgpuDispatchCacheStats,
-} from '@iwlab/backend';
+import { webgpuDispatchCacheStats } from '@iwlab/backend';
 import * as tf from '@tensorflow/tfjs-core';
+import { startBenchBackend } from './lib/backend.js';
+import { profileKernels } from './lib/kernel-profile.js';
 import { NET_NAMES, type NetName } from './lib/nets.js';
 import { prepareTraining } from './lib/train-loop.js';
 
@@ -39,16 +36,10 @@ const { values } = parseArgs({
   },
 });
 
-const OP_KERNELS: FastKernelName[] = [
-  'Conv2DBackpropInput',
-  'Conv2DBackpropFilter',
-  'BatchMatMul',
-  'AvgPoolGrad',
-  'Sum',
-];
-
-const info = await initBackend('webgpu', { fastKernels: !values['stock-kernels'] });
-if (values['op-kernels']) installFastKernels('webgpu', OP_KERNELS);
+const info = await startBenchBackend('webgpu', {
+  stockKernels: values['stock-kernels'],
+  opKernels: values['op-kernels'],
+});
 if (values['submit-batch'] !== undefined) {
   tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(values['submit-batch']));
 }
@@ -85,16 +76,6 @@ async function countDispatches(run: () => Promise<void>): Promise<Map<string, nu
     backend.runWebGPUProgram = original;
   }
   return counts;
-}
-
-/** GPU ms per kernel name (summed over shapes), costliest first. */
-function totalsByName(byCall: [string, number][]): [string, number][] {
-  const totals = new Map<string, number>();
-  for (const [key, ms] of byCall) {
-    const name = key.slice(0, key.indexOf(' '));
-    totals.set(name, (totals.get(name) ?? 0) + ms);
-  }
-  return [...totals].sort((a, b) => b[1] - a[1]);
 }
 
 const median = (xs: number[]) => {
@@ -151,23 +132,11 @@ for (const net of values.nets.split(',') as NetName[]) {
   }
 
   // GPU time per kernel, where the adapter can say.
-  let gpuByKernel: [string, number][] = [];
-  let gpuMsPerStep: number | null = null;
-  if (info.details?.['adapter.timestampQuery'] === true) {
-    const byKernel = new Map<string, number>();
-    const profileSteps = Number(values['profile-steps']);
-    for (let s = 0; s < profileSteps; s++) {
-      const profile = await tf.profile(() => setup.step(s));
-      for (const k of profile.kernels) {
-        const ms = await k.kernelTimeMs;
-        if (typeof ms !== 'number') continue;
-        const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
-        byKernel.set(key, (byKernel.get(key) ?? 0) + ms / profileSteps);
-      }
-    }
-    gpuByKernel = [...byKernel].sort((a, b) => b[1] - a[1]);
-    gpuMsPerStep = gpuByKernel.reduce((sum, [, ms]) => sum + ms, 0);
-  }
+  const gpu =
+    info.details?.['adapter.timestampQuery'] === true
+      ? await profileKernels(setup.step, Number(values['profile-steps']))
+      : null;
+  const gpuMsPerStep = gpu === null ? null : gpu.byCall.reduce((sum, [, ms]) => sum + ms, 0);
   setup.dispose();
 
   const row = {
@@ -186,8 +155,8 @@ for (const net of values.nets.split(',') as NetName[]) {
     warmup,
     dispatchCacheAfterWarmup: afterWarmup,
     dispatchCache: webgpuDispatchCacheStats(),
-    gpuTop: gpuByKernel.slice(0, Number(values.top)),
-    gpuByKernelName: totalsByName(gpuByKernel),
+    gpuTop: gpu?.byCall.slice(0, Number(values.top)) ?? [],
+    gpuByKernelName: gpu?.byKernel ?? [],
   };
   results.push(row);
   console.log(
