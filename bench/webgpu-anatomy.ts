@@ -15,15 +15,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { startBenchBackend } from './lib/backend.js';
 import { profileKernels } from './lib/kernel-profile.js';
 import { NET_NAMES, type NetName } from './lib/nets.js';
-import { prepareTraining } from './lib/train-loop.js';
+import { prepareTraining, warmUp } from './lib/train-loop.js';
 
 const { values } = parseArgs({
   options: {
     nets: { type: 'string', default: NET_NAMES.join(',') },
     batch: { type: 'string', default: '128' },
     steps: { type: 'string', default: '50' },
-    // The dispatch cache fills over the first few hundred steps (bind groups follow tfjs's buffer
-    // pool, which settles slowly); a long training run sees the filled state.
+    // The dispatch cache fills over the first hundreds to thousands of steps (bind groups follow
+    // tfjs's buffer pool, which can settle slowly); a long training run sees the filled state.
     warmup: { type: 'string', default: '3' },
     'op-kernels': { type: 'boolean', default: false },
     'stock-kernels': { type: 'boolean', default: false },
@@ -90,11 +90,7 @@ const results: Record<string, unknown>[] = [];
 for (const net of values.nets.split(',') as NetName[]) {
   const setup = prepareTraining(net, batch);
   const warmup = Number(values.warmup);
-  for (let i = 0; i < warmup; i++) {
-    const loss = setup.step(i);
-    if (i % 50 === 49 || i === warmup - 1) await loss.data();
-    loss.dispose();
-  }
+  await warmUp(setup.step, warmup);
   const afterWarmup = webgpuDispatchCacheStats();
   const dispatches = await countDispatches(async () => {
     const loss = setup.step(0);

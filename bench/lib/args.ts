@@ -28,7 +28,7 @@ export interface BenchArgs {
   out: string | undefined;
   /**
    * Untimed steps before the timed ones, the same on both sides (default 3). iwlab's webgpu
-   * dispatch cache fills over the first few hundred steps; a long run sees the filled state.
+   * dispatch cache fills over the first hundreds to thousands of steps; a long run sees the filled state.
    */
   warmup: number;
 }

@@ -62,6 +62,18 @@ export function prepareTraining(net: NetName, batch: number, seed = 1): Training
   };
 }
 
+/**
+ * Untimed steps. Reads back every 50 steps and at the end, as a training loop reads once per epoch:
+ * reading after every step would keep the GPU idle between steps and warm up another pattern.
+ */
+export async function warmUp(step: (i: number) => tf.Scalar, steps: number): Promise<void> {
+  for (let i = 0; i < steps; i++) {
+    const loss = step(i);
+    if (i % 50 === 49 || i === steps - 1) await loss.data();
+    loss.dispose();
+  }
+}
+
 export async function timeTraining(
   net: NetName,
   batch: number,
@@ -69,13 +81,7 @@ export async function timeTraining(
 ): Promise<LoopResult> {
   const { warmup = 3, seed = 1 } = options;
   const { step, parameterCount, dispose } = prepareTraining(net, batch, seed);
-  // Read back every 50 steps and at the end, as a training loop reads once per epoch: reading
-  // after every step would keep the GPU idle between steps and warm up another pattern.
-  for (let i = 0; i < warmup; i++) {
-    const loss = step(i);
-    if (i % 50 === 49 || i === warmup - 1) await loss.data();
-    loss.dispose();
-  }
+  await warmUp(step, warmup);
   await options.ready?.();
   const start = performance.now();
   const cpuStart = process.cpuUsage();
