@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { startBenchBackend } from './lib/backend.js';
 import { profileKernels } from './lib/kernel-profile.js';
 import { NET_NAMES, type NetName } from './lib/nets.js';
-import { prepareTraining, warmUp } from './lib/train-loop.js';
+import { type BenchLoss, prepareTraining, warmUp } from './lib/train-loop.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +32,8 @@ const { values } = parseArgs({
     // WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=false for tfjs's matmul-based input gradient.
     flag: { type: 'string', multiple: true, default: [] },
     'profile-steps': { type: 'string', default: '3' },
+    // 'tfjs' for tf.losses.softmaxCrossEntropy instead of @iwlab/losses' one-kernel cross-entropy.
+    loss: { type: 'string', default: 'iwlab' },
     top: { type: 'string', default: '12' },
   },
 });
@@ -55,6 +57,7 @@ const config = {
   opKernels: values['op-kernels'],
   submitBatch: tf.env().getNumber('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'),
   dawnOptions: process.env.IWLAB_DAWN_OPTIONS ?? '',
+  loss: values.loss,
 };
 console.log(`config ${JSON.stringify(config)}`);
 
@@ -85,10 +88,12 @@ const median = (xs: number[]) => {
 const fmt = (n: number, digits = 2) => n.toFixed(digits).padStart(9);
 
 const batch = Number(values.batch);
+if (values.loss !== 'iwlab' && values.loss !== 'tfjs') throw new Error('--loss: iwlab or tfjs');
+const lossChoice: BenchLoss = values.loss;
 const steps = Number(values.steps);
 const results: Record<string, unknown>[] = [];
 for (const net of values.nets.split(',') as NetName[]) {
-  const setup = prepareTraining(net, batch);
+  const setup = prepareTraining(net, batch, 1, lossChoice);
   const warmup = Number(values.warmup);
   await warmUp(setup.step, warmup);
   const afterWarmup = webgpuDispatchCacheStats();

@@ -1,7 +1,15 @@
 // The bench's training loop: plain SGD steps through optimizer.minimize on random 32x32x3
-// batches, one read-back at the end (as iwlab's trainer reads back once per epoch).
+// batches, one read-back at the end (as iwlab's trainer reads back once per epoch). The loss is
+// the mean of @iwlab/losses' cross-entropy, as the PyTorch peer's is nn.CrossEntropyLoss.
+import { createLoss } from '@iwlab/losses';
 import * as tf from '@tensorflow/tfjs-core';
 import { buildNet, type NetName } from './nets.js';
+
+/**
+ * 'iwlab': @iwlab/losses' cross-entropy (one kernel where @iwlab/backend registered it);
+ * 'tfjs': tf.losses.softmaxCrossEntropy on one-hot labels (~14 kernels, as many backward).
+ */
+export type BenchLoss = 'iwlab' | 'tfjs';
 
 export interface LoopResult {
   net: NetName;
@@ -37,20 +45,35 @@ export interface TrainingSetup {
   dispose(): void;
 }
 
-export function prepareTraining(net: NetName, batch: number, seed = 1): TrainingSetup {
+export function prepareTraining(
+  net: NetName,
+  batch: number,
+  seed = 1,
+  loss: BenchLoss = 'iwlab',
+): TrainingSetup {
   const model = buildNet(net, seed);
   // A few distinct batches, made once: data generation is not what is measured.
-  const pool = Array.from({ length: 4 }, (_, i) => ({
-    x: tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', seed + i) as tf.Tensor4D,
-    y: tf.oneHot(tf.randomUniform([batch], 0, 2, 'int32', seed + 100 + i) as tf.Tensor1D, 2),
-  }));
+  const pool = Array.from({ length: 4 }, (_, i) =>
+    tf.tidy(() => {
+      const labels = tf.randomUniform([batch], 0, 2, 'int32', seed + 100 + i) as tf.Tensor1D;
+      return {
+        x: tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', seed + i) as tf.Tensor4D,
+        y: loss === 'tfjs' ? tf.oneHot(labels, 2) : labels,
+      };
+    }),
+  );
+  const ce = createLoss('ce', undefined, { numClasses: 2 });
+  const lossOf = (logits: tf.Tensor2D, y: tf.Tensor, step: number): tf.Scalar =>
+    loss === 'tfjs'
+      ? (tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar)
+      : tf.mean(ce.perExample(logits, y as tf.Tensor1D, { numClasses: 2, epoch: 0, step }));
   const optimizer = tf.train.sgd(0.01);
   return {
     parameterCount: model.parameterCount,
     step: (i) => {
       const data = pool[i % pool.length] as (typeof pool)[number];
       return optimizer.minimize(
-        () => tf.losses.softmaxCrossEntropy(data.y, model.logits(data.x)) as tf.Scalar,
+        () => lossOf(model.logits(data.x), data.y, i),
         true,
         model.variables,
       ) as tf.Scalar;

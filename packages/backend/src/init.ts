@@ -1,8 +1,9 @@
 import type { BackendChoice, BackendInfo, BackendName } from '@iwlab/core';
-import { BackendUnavailableError, SpecError } from '@iwlab/core';
+import { BackendUnavailableError, SPARSE_SOFTMAX_CE_KERNEL, SpecError } from '@iwlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { installFastKernels } from './fast-kernels.js';
 import { ensureGradients } from './gradients.js';
+import { installSoftmaxCrossEntropyKernels } from './internal/kernels/softmax-cross-entropy.js';
 import { installWebgpuReluGrad } from './internal/kernels/webgpu-relu-grad.js';
 import { importOptional, type ModuleImporter, messageOf } from './internal/optional-import.js';
 import { AUTO_ORDER, PROBES, type ProbeDetails } from './internal/probes.js';
@@ -20,7 +21,9 @@ export interface InitBackendOptions extends NativeKernelsOptions {
   readonly importModule?: ModuleImporter;
   /**
    * Register the fast training kernels for the chosen backend (default true; see
-   * `installFastKernels`). False leaves the stock tfjs kernels, e.g. to compare against them.
+   * `installFastKernels`), and on cpu, wasm and webgpu the one-kernel softmax cross-entropy
+   * that @iwlab/losses uses where registered (`details.lossKernels`). False leaves the stock
+   * tfjs kernels, e.g. to compare against them.
    */
   readonly fastKernels?: boolean;
   /**
@@ -133,6 +136,8 @@ export async function initBackend(
     if (options.fastKernels !== false) {
       const kernels = installFastKernels(name);
       if (kernels.length > 0) details.fastKernels = kernels.join(',');
+      // New kernels rather than replacements: @iwlab/losses uses them where they are registered.
+      if (installSoftmaxCrossEntropyKernels(name)) details.lossKernels = SPARSE_SOFTMAX_CE_KERNEL;
     }
     return { name, requested, reason, tried, details };
   }

@@ -1,11 +1,17 @@
 // The webgpu backend for real, on whatever adapter Dawn finds: a GPU, or without one (CI) Mesa's
 // llvmpipe (software adapters allowed here; `auto` never takes one). Skipped, with a warning saying
 // why, where neither exists or the optional packages are missing.
-import { type BackendInfo, BackendUnavailableError, Rng } from '@iwlab/core';
+import {
+  type BackendInfo,
+  BackendUnavailableError,
+  Rng,
+  SPARSE_SOFTMAX_CE_KERNEL,
+} from '@iwlab/core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectSameAsCpu as compareWithCpu, on, values } from './__tests__/compare.js';
+import { softmaxCrossEntropyCases } from './__tests__/softmax-ce-cases.js';
 import {
   installedFastKernels,
   installFastKernels,
@@ -189,6 +195,15 @@ describe.skipIf(info === null)('webgpu backend', () => {
         return [outer];
       });
     });
+  });
+
+  describe('the one-kernel softmax cross-entropy', () => {
+    it('is registered by initBackend', () => {
+      expect(info?.details?.lossKernels).toBe(SPARSE_SOFTMAX_CE_KERNEL);
+    });
+    for (const c of softmaxCrossEntropyCases(Rng.fromSeed(77))) {
+      it(c.name, async () => c.check(await on('webgpu', c.viaKernel), await on('cpu', c.viaOps)));
+    }
   });
 
   // tfjs runs this filter gradient as one thread per weight over the whole batch; the default

@@ -1,7 +1,7 @@
 // Building blocks shared by the losses. Everything goes through log-sum-exp, softplus or
 // log-softmax so that values and gradients stay finite for logits of ±1e4 (reference A.9.3).
 
-import { SpecError } from '@iwlab/core';
+import { SPARSE_SOFTMAX_CE_KERNEL, SpecError } from '@iwlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 
 // Stands in for -∞ when a class must drop out of a log-sum-exp. A finite value keeps every
@@ -62,8 +62,20 @@ export function trueLogit(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D
   return tf.sum(tf.mul(logits, mask), 1) as tf.Tensor1D;
 }
 
-/** CE(z, y) = log Σ_j e^{z_j} - z_y. */
+/**
+ * CE(z, y) = log Σ_j e^{z_j} - z_y. One kernel where the backend has @iwlab/core's
+ * SPARSE_SOFTMAX_CE_KERNEL (@iwlab/backend registers it on cpu, wasm and webgpu); tfjs's ops, ~14
+ * kernels and as many for the gradient, elsewhere. Both give the same values and gradients.
+ */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  if (
+    logits.dtype === 'float32' &&
+    labels.shape[0] === logits.shape[0] &&
+    tf.getKernel(SPARSE_SOFTMAX_CE_KERNEL, tf.getBackend()) !== undefined
+  ) {
+    const ids = labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32');
+    return tf.engine().runKernel(SPARSE_SOFTMAX_CE_KERNEL, { logits, labels: ids }) as tf.Tensor1D;
+  }
   return tf.sub(tf.logSumExp(logits, 1), trueLogit(logits, labels)) as tf.Tensor1D;
 }
 

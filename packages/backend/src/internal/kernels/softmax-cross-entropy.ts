@@ -1,0 +1,287 @@
+// Softmax cross-entropy from integer labels as one kernel, and its gradient as one more
+// (contract: SPARSE_SOFTMAX_CE_KERNEL in @iwlab/core; @iwlab/losses calls it where registered).
+// tfjs composes the loss from max, sub, exp, sum, log, oneHot, cast, mul... ~14 kernels and ~10 GPU
+// programs forward and as many backward. Every kernel costs CPU time to launch: on webgpu that was
+// about a third of the small CNN's step (bench/webgpu-anatomy.ts), on the cpu backend it is most of
+// a tiny MLP's. The loss itself is a few operations per logit.
+import { SPARSE_SOFTMAX_CE_GRAD_KERNEL, SPARSE_SOFTMAX_CE_KERNEL } from '@iwlab/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { hasHeap, isWebgpuProgramBackend } from './geometry.js';
+
+/** Per-row log-sum-exp pieces, in float64; NaN max for a row with a non-finite logit. */
+function rowStats(z: ArrayLike<number>, base: number, k: number): { max: number; total: number } {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let j = 0; j < k; j++) {
+    const v = z[base + j] as number;
+    if (!Number.isFinite(v)) return { max: Number.NaN, total: Number.NaN };
+    if (v > max) max = v;
+  }
+  let total = 0;
+  for (let j = 0; j < k; j++) total += Math.exp((z[base + j] as number) - max);
+  return { max, total };
+}
+
+function lossRows(z: ArrayLike<number>, labels: ArrayLike<number>, b: number, k: number) {
+  const out = new Float32Array(b);
+  for (let i = 0; i < b; i++) {
+    const base = i * k;
+    const { max, total } = rowStats(z, base, k);
+    const y = labels[i] as number;
+    const picked = y >= 0 && y < k ? (z[base + y] as number) : 0;
+    // (max − z_y) first: exact for the true class's own maximum, where the loss is smallest.
+    out[i] = max - picked + Math.log(total);
+  }
+  return out;
+}
+
+function gradRows(
+  dy: ArrayLike<number>,
+  z: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  b: number,
+  k: number,
+) {
+  const out = new Float32Array(b * k);
+  for (let i = 0; i < b; i++) {
+    const base = i * k;
+    const { max, total } = rowStats(z, base, k);
+    const scale = dy[i] as number;
+    const y = labels[i] as number;
+    for (let j = 0; j < k; j++) {
+      const p = Math.exp((z[base + j] as number) - max) / total;
+      out[base + j] = scale * (p - (j === y ? 1 : 0));
+    }
+  }
+  return out;
+}
+
+/** What the cpu backend offers a JS kernel (public methods of MathBackendCPU). */
+interface CpuBackend {
+  readSync(dataId: tf.DataId): tf.BackendValues;
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: tf.BackendValues): tf.TensorInfo;
+}
+
+function isCpuBackend(backend: unknown): backend is CpuBackend {
+  const b = backend as Partial<CpuBackend> | null;
+  return typeof b?.readSync === 'function' && typeof b.makeTensorInfo === 'function';
+}
+
+/** Values of a CPU-resident tensor: a view of the wasm heap, or the cpu backend's array. */
+function read(backend: unknown, info: tf.TensorInfo): ArrayLike<number> {
+  if (hasHeap(backend)) return backend.typedArrayFromHeap(info) as ArrayLike<number>;
+  if (isCpuBackend(backend)) return backend.readSync(info.dataId) as ArrayLike<number>;
+  throw new Error('softmax cross-entropy kernel: unsupported backend');
+}
+
+function output(backend: unknown, shape: number[], values: Float32Array): tf.TensorInfo {
+  if (hasHeap(backend)) {
+    const out = backend.makeOutput(shape, 'float32');
+    (backend.typedArrayFromHeap(out) as Float32Array).set(values);
+    return out;
+  }
+  if (isCpuBackend(backend)) return backend.makeTensorInfo(shape, 'float32', values);
+  throw new Error('softmax cross-entropy kernel: unsupported backend');
+}
+
+function dims(logits: tf.TensorInfo): [number, number] {
+  const [b, k] = logits.shape;
+  if (logits.shape.length !== 2 || b === undefined || k === undefined) {
+    throw new Error(`${SPARSE_SOFTMAX_CE_KERNEL}: logits must be [B, K], got [${logits.shape}]`);
+  }
+  return [b, k];
+}
+
+// The WGSL below: row statistics as in rowStats, in float32. `isnan`/`isinf` and
+// `uniforms.NAN` come from tfjs's shader prelude (isnan tests the bits, so it survives
+// fast-math compilers).
+const ROW_STATS = `
+  fn rowFinite(base : i32, k : i32) -> bool {
+    for (var j = 0; j < k; j++) {
+      let v = logits[base + j];
+      if (isnan(v) || isinf(v)) { return false; }
+    }
+    return true;
+  }
+  fn rowMax(base : i32, k : i32) -> f32 {
+    var m = logits[base];
+    for (var j = 1; j < k; j++) { m = max(m, logits[base + j]); }
+    return m;
+  }
+  fn rowTotal(base : i32, k : i32, m : f32) -> f32 {
+    var total = 0.0;
+    for (var j = 0; j < k; j++) { total = total + exp(logits[base + j] - m); }
+    return total;
+  }
+`;
+
+/** One thread per example (B is at most a batch; K is small in this project's tasks). */
+class LossProgram {
+  readonly variableNames = ['logits', 'labels'];
+  readonly uniforms = 'numClasses : i32,';
+  readonly workgroupSize: [number, number, number] = [64, 1, 1];
+  readonly size = true;
+  readonly outputShape: number[];
+  readonly dispatchLayout = { x: [0] };
+  dispatch: [number, number, number];
+  readonly shaderKey = 'iwlabSparseSoftmaxCe';
+
+  constructor(batch: number) {
+    this.outputShape = [batch];
+    this.dispatch = [Math.ceil(batch / 64), 1, 1];
+  }
+
+  getUserCode(): string {
+    return `
+      ${ROW_STATS}
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          let k = uniforms.numClasses;
+          let base = index * k;
+          if (!rowFinite(base, k)) {
+            result[index] = uniforms.NAN;
+            return;
+          }
+          let m = rowMax(base, k);
+          let y = labels[index];
+          var picked = 0.0;
+          if (y >= 0 && y < k) { picked = logits[base + y]; }
+          result[index] = (m - picked) + log(rowTotal(base, k, m));
+        }
+      }
+    `;
+  }
+}
+
+/** One thread per logit: each recomputes its row's statistics (K reads, cached). */
+class GradProgram {
+  readonly variableNames = ['dy', 'logits', 'labels'];
+  readonly uniforms = 'numClasses : i32,';
+  readonly workgroupSize: [number, number, number] = [64, 1, 1];
+  readonly size = true;
+  readonly outputShape: number[];
+  readonly dispatchLayout = { x: [0, 1] };
+  dispatch: [number, number, number];
+  readonly shaderKey = 'iwlabSparseSoftmaxCeGrad';
+
+  constructor(batch: number, classes: number) {
+    this.outputShape = [batch, classes];
+    this.dispatch = [Math.ceil((batch * classes) / 64), 1, 1];
+  }
+
+  getUserCode(): string {
+    return `
+      ${ROW_STATS}
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          let k = uniforms.numClasses;
+          let row = index / k;
+          let base = row * k;
+          if (!rowFinite(base, k)) {
+            result[index] = uniforms.NAN;
+            return;
+          }
+          let m = rowMax(base, k);
+          let p = exp(logits[index] - m) / rowTotal(base, k, m);
+          let isLabel = labels[row] == index - base;
+          result[index] = dy[row] * (p - select(0.0, 1.0, isLabel));
+        }
+      }
+    `;
+  }
+}
+
+type LossInputs = { logits: tf.TensorInfo; labels: tf.TensorInfo };
+type GradInputs = LossInputs & { dy: tf.TensorInfo };
+
+function lossKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
+  const { logits, labels } = inputs as LossInputs;
+  const [b, k] = dims(logits);
+  if (isWebgpuProgramBackend(backend)) {
+    return backend.runWebGPUProgram(new LossProgram(b), [logits, labels], 'float32', [
+      { type: 'int32', data: [k] },
+    ]);
+  }
+  return output(backend, [b], lossRows(read(backend, logits), read(backend, labels), b, k));
+}
+
+function gradKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
+  const { dy, logits, labels } = inputs as GradInputs;
+  const [b, k] = dims(logits);
+  if (isWebgpuProgramBackend(backend)) {
+    return backend.runWebGPUProgram(new GradProgram(b, k), [dy, logits, labels], 'float32', [
+      { type: 'int32', data: [k] },
+    ]);
+  }
+  const values = gradRows(read(backend, dy), read(backend, logits), read(backend, labels), b, k);
+  return output(backend, [b, k], values);
+}
+
+/** The backends these kernels are written for. */
+export const SOFTMAX_CE_BACKENDS: readonly string[] = ['cpu', 'wasm', 'webgpu'];
+
+let gradientsRegistered = false;
+const registeredOn = new Set<string>();
+
+/**
+ * Registers both kernels on `backendName` (cpu, wasm or webgpu; others are left to tfjs's ops)
+ * and their gradients. Idempotent. Returns whether the backend has them now.
+ */
+export function installSoftmaxCrossEntropyKernels(backendName: string): boolean {
+  if (!SOFTMAX_CE_BACKENDS.includes(backendName)) return false;
+  if (!gradientsRegistered) {
+    gradientsRegistered = true;
+    registerGradients();
+  }
+  if (registeredOn.has(backendName)) return true;
+  registeredOn.add(backendName);
+  tf.registerKernel({
+    kernelName: SPARSE_SOFTMAX_CE_KERNEL,
+    backendName,
+    kernelFunc: lossKernel as tf.KernelFunc,
+  });
+  tf.registerKernel({
+    kernelName: SPARSE_SOFTMAX_CE_GRAD_KERNEL,
+    backendName,
+    kernelFunc: gradKernel as tf.KernelFunc,
+  });
+  return true;
+}
+
+function registerGradients(): void {
+  tf.registerGradient({
+    kernelName: SPARSE_SOFTMAX_CE_KERNEL,
+    inputsToSave: ['logits', 'labels'],
+    gradFunc: (dy, saved) => {
+      const [logits, labels] = saved as [tf.Tensor2D, tf.Tensor1D];
+      return {
+        logits: () =>
+          tf.engine().runKernel(SPARSE_SOFTMAX_CE_GRAD_KERNEL, {
+            dy: dy as tf.Tensor,
+            logits,
+            labels,
+          }) as tf.Tensor,
+        labels: () => tf.zerosLike(labels),
+      };
+    },
+  });
+  // Second order (rarely needed, so by ops): the kernel is dy·(p − onehot), linear in dy; in the
+  // logits its Jacobian is dy·(diag(p) − p pᵀ), so a cotangent g maps to dy·p⊙(g − ⟨p, g⟩).
+  tf.registerGradient({
+    kernelName: SPARSE_SOFTMAX_CE_GRAD_KERNEL,
+    inputsToSave: ['dy', 'logits', 'labels'],
+    gradFunc: (g, saved) => {
+      const [dy, logits, labels] = saved as [tf.Tensor1D, tf.Tensor2D, tf.Tensor1D];
+      const cotangent = g as tf.Tensor2D;
+      const probs = () => tf.softmax(logits);
+      return {
+        dy: () => tf.sum(tf.mul(cotangent, tf.sub(probs(), tf.oneHot(labels, logits.shape[1]))), 1),
+        logits: () => {
+          const p = probs();
+          const centred = tf.sub(cotangent, tf.sum(tf.mul(p, cotangent), 1, true));
+          return tf.mul(tf.expandDims(dy, 1), tf.mul(p, centred));
+        },
+        labels: () => tf.zerosLike(labels),
+      };
+    },
+  });
+}

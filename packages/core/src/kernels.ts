@@ -1,0 +1,24 @@
+// Kernels that one package registers and another calls: the names and what they compute are the
+// contract, so that @iwlab/losses can use a fused kernel where @iwlab/backend installed one
+// without depending on it. A caller checks `tf.getKernel(name, tf.getBackend())` and falls back
+// to tfjs ops where the current backend lacks the kernel (a user's own backend, tfjs-node, or
+// `fastKernels: false`); both paths must give the same values and gradients.
+
+/**
+ * Softmax cross-entropy per example from integer labels, one kernel (tfjs composes it from ~14
+ * kernels, and as many again for its gradient).
+ * - inputs `{ logits: float32 [B, K], labels: int32 [B] }`, output float32 `[B]`:
+ *   `log Σ_j exp(z_bj) − z_b,y_b`, computed as `m + log Σ_j exp(z_bj − m)` with `m = max_j z_bj`.
+ * - a label outside `[0, K)` selects no class: the row's value is the log-sum-exp alone (what
+ *   `oneHot` gives the op-based formula).
+ * - a row with any non-finite logit (NaN, ±∞) gives NaN.
+ * - its gradient is {@link SPARSE_SOFTMAX_CE_GRAD_KERNEL}; labels get none.
+ */
+export const SPARSE_SOFTMAX_CE_KERNEL = 'IwlabSparseSoftmaxCrossEntropy';
+
+/**
+ * The gradient of {@link SPARSE_SOFTMAX_CE_KERNEL} with respect to the logits.
+ * - inputs `{ dy: float32 [B], logits: float32 [B, K], labels: int32 [B] }`, output float32
+ *   `[B, K]`: `dy_b · (softmax(z_b)_k − [k = y_b])`, NaN on rows with a non-finite logit.
+ */
+export const SPARSE_SOFTMAX_CE_GRAD_KERNEL = 'IwlabSparseSoftmaxCrossEntropyGrad';

@@ -1,0 +1,86 @@
+// @iwlab/losses with @iwlab/backend's one-kernel softmax cross-entropy: every built-in loss still
+// conforms (the kit's finite differences and test vectors) on cpu and wasm with the kernel in
+// place, the cross-entropy losses really use it, and their values and gradients equal those of
+// the op-based formula on a cpu backend that lacks the kernel.
+import { initBackend } from '@iwlab/backend';
+import { Rng, SPARSE_SOFTMAX_CE_GRAD_KERNEL, SPARSE_SOFTMAX_CE_KERNEL } from '@iwlab/core';
+import { BUILTIN_LOSSES, createLoss } from '@iwlab/losses';
+import { assertLossConforms } from '@iwlab/losses/testing';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+/** tfjs's cpu backend under another name, with every cpu kernel but the cross-entropy ones. */
+const PLAIN = 'cpu-without-ce-kernel';
+
+beforeAll(async () => {
+  await initBackend('wasm', { env: {} });
+  const info = await initBackend('cpu', { env: {} });
+  expect(info.details?.lossKernels).toBe(SPARSE_SOFTMAX_CE_KERNEL);
+  tf.registerBackend(PLAIN, () => new MathBackendCPU());
+  for (const config of tf.getKernelsForBackend('cpu')) {
+    if (config.kernelName.startsWith('IwlabSparseSoftmax')) continue;
+    tf.registerKernel({ ...config, backendName: PLAIN });
+  }
+  expect(tf.getKernel(SPARSE_SOFTMAX_CE_KERNEL, PLAIN)).toBeUndefined();
+});
+
+// The same options the catalogue's own tests give this loss.
+const KIT_OPTIONS: Record<string, { logitScale: number; finiteDifferenceStep: number }> = {
+  ldam: { logitScale: 0.1, finiteDifferenceStep: 1e-3 },
+};
+
+describe.each(['cpu', 'wasm'])('the loss catalogue with the cross-entropy kernel on %s', (name) => {
+  beforeAll(async () => {
+    expect(await tf.setBackend(name)).toBe(true);
+  });
+  it.each(BUILTIN_LOSSES.map((d) => [d.name, d] as const))(
+    '%s conforms',
+    async (_n, definition) => {
+      await assertLossConforms(definition, KIT_OPTIONS[definition.name] ?? {});
+    },
+  );
+});
+
+describe('cross-entropy losses through the kernel and through ops', () => {
+  const setup = { numClasses: 4, classCounts: [40, 25, 10, 5] };
+  // Losses whose per-example value goes through the shared cross-entropy.
+  const losses = ['ce', 'focal', 'logit-adjusted', 'balanced-softmax', 'ldam', 'vs'];
+
+  async function valuesAndGradient(backend: string, loss: string) {
+    await tf.setBackend(backend);
+    const rng = Rng.fromSeed(5);
+    const z = tf.tensor2d(
+      Array.from({ length: 24 }, () => rng.normal() * 2),
+      [6, 4],
+    );
+    const y = tf.tensor1d([0, 1, 2, 3, 1, 0], 'int32');
+    const fn = createLoss(loss, undefined, setup);
+    const ctx = { epoch: 0, step: 0, ...setup };
+    const { kernelNames, kernels, result } = await tf.profile(() => {
+      const per = fn.perExample(z, y, ctx);
+      const grad = tf.grad((q: tf.Tensor) => tf.sum(fn.perExample(q as tf.Tensor2D, y, ctx)))(z);
+      return [per, grad];
+    });
+    const [per, grad] = result as tf.Tensor[];
+    const out = {
+      kernelNames,
+      kernelCount: kernels.length,
+      per: Array.from(await (per as tf.Tensor).data()),
+      grad: Array.from(await (grad as tf.Tensor).data()),
+    };
+    tf.dispose([z, y, per as tf.Tensor, grad as tf.Tensor]);
+    return out;
+  }
+
+  it.each(losses)('%s', async (loss) => {
+    const fused = await valuesAndGradient('cpu', loss);
+    const plain = await valuesAndGradient(PLAIN, loss);
+    expect(fused.kernelNames).toContain(SPARSE_SOFTMAX_CE_KERNEL);
+    expect(fused.kernelNames).toContain(SPARSE_SOFTMAX_CE_GRAD_KERNEL);
+    expect(plain.kernelNames).not.toContain(SPARSE_SOFTMAX_CE_KERNEL);
+    expect(fused.kernelCount).toBeLessThan(plain.kernelCount);
+    for (const [i, v] of plain.per.entries()) expect(fused.per[i]).toBeCloseTo(v, 5);
+    for (const [i, v] of plain.grad.entries()) expect(fused.grad[i]).toBeCloseTo(v, 5);
+  });
+});
