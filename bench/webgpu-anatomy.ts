@@ -34,6 +34,8 @@ const { values } = parseArgs({
     'profile-steps': { type: 'string', default: '3' },
     // 'tfjs' for tf.losses.softmaxCrossEntropy instead of @iwlab/losses' one-kernel cross-entropy.
     loss: { type: 'string', default: 'iwlab' },
+    // Kernels to unregister after start, e.g. IwlabDescentStep: their callers fall back to ops.
+    without: { type: 'string', default: '' },
     top: { type: 'string', default: '12' },
   },
 });
@@ -42,6 +44,10 @@ const info = await startBenchBackend('webgpu', {
   stockKernels: values['stock-kernels'],
   opKernels: values['op-kernels'],
 });
+for (const name of values.without.split(',').filter(Boolean)) {
+  if (tf.getKernel(name, 'webgpu') === undefined) throw new Error(`--without: no kernel ${name}`);
+  tf.unregisterKernel(name, 'webgpu');
+}
 if (values['submit-batch'] !== undefined) {
   tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(values['submit-batch']));
 }
@@ -58,6 +64,7 @@ const config = {
   submitBatch: tf.env().getNumber('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'),
   dawnOptions: process.env.IWLAB_DAWN_OPTIONS ?? '',
   loss: values.loss,
+  without: values.without,
 };
 console.log(`config ${JSON.stringify(config)}`);
 

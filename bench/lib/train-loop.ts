@@ -1,7 +1,9 @@
-// The bench's training loop: plain SGD steps through optimizer.minimize on random 32x32x3
-// batches, one read-back at the end (as iwlab's trainer reads back once per epoch). The loss is
-// the mean of @iwlab/losses' cross-entropy, as the PyTorch peer's is nn.CrossEntropyLoss.
+// The bench's training loop: plain SGD steps (@iwlab/train's optimizer, as its trainer applies
+// it) on random 32x32x3 batches, one read-back at the end (as iwlab's trainer reads back once per
+// epoch). The loss is the mean of @iwlab/losses' cross-entropy, as the PyTorch peer's is
+// nn.CrossEntropyLoss.
 import { createLoss } from '@iwlab/losses';
+import { createOptimizer } from '@iwlab/train';
 import * as tf from '@tensorflow/tfjs-core';
 import { buildNet, type NetName } from './nets.js';
 
@@ -10,6 +12,9 @@ import { buildNet, type NetName } from './nets.js';
  * 'tfjs': tf.losses.softmaxCrossEntropy on one-hot labels (~14 kernels, as many backward).
  */
 export type BenchLoss = 'iwlab' | 'tfjs';
+
+/** The peer's learning rate too. */
+const LEARNING_RATE = 0.01;
 
 export interface LoopResult {
   net: NetName;
@@ -67,20 +72,29 @@ export function prepareTraining(
     loss === 'tfjs'
       ? (tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar)
       : tf.mean(ce.perExample(logits, y as tf.Tensor1D, { numClasses: 2, epoch: 0, step }));
-  const optimizer = tf.train.sgd(0.01);
+  // Plain SGD, as the peer's torch.optim.SGD: @iwlab/train's optimizer, as its trainer steps.
+  const optimizer = createOptimizer({ kind: 'sgd', lr: LEARNING_RATE });
+  const lr = tf.scalar(LEARNING_RATE);
   return {
     parameterCount: model.parameterCount,
     step: (i) => {
       const data = pool[i % pool.length] as (typeof pool)[number];
-      return optimizer.minimize(
-        () => lossOf(model.logits(data.x), data.y, i),
-        true,
-        model.variables,
-      ) as tf.Scalar;
+      return tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(
+          () => lossOf(model.logits(data.x), data.y, i),
+          model.variables,
+        );
+        optimizer.apply(
+          model.variables,
+          model.variables.map((v) => grads[v.name] as tf.Tensor),
+          lr,
+        );
+        return value;
+      });
     },
     dispose: () => {
       optimizer.dispose();
-      tf.dispose([...model.variables, ...pool.flatMap((b) => [b.x, b.y])]);
+      tf.dispose([lr, ...model.variables, ...pool.flatMap((b) => [b.x, b.y])]);
     },
   };
 }

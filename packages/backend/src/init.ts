@@ -1,8 +1,14 @@
 import type { BackendChoice, BackendInfo, BackendName } from '@iwlab/core';
-import { BackendUnavailableError, SPARSE_SOFTMAX_CE_KERNEL, SpecError } from '@iwlab/core';
+import {
+  BackendUnavailableError,
+  DESCENT_STEP_KERNEL,
+  SPARSE_SOFTMAX_CE_KERNEL,
+  SpecError,
+} from '@iwlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { installFastKernels } from './fast-kernels.js';
 import { ensureGradients } from './gradients.js';
+import { installDescentStepKernel } from './internal/kernels/descent-step.js';
 import { installSoftmaxCrossEntropyKernels } from './internal/kernels/softmax-cross-entropy.js';
 import { installWebgpuReluGrad } from './internal/kernels/webgpu-relu-grad.js';
 import { importOptional, type ModuleImporter, messageOf } from './internal/optional-import.js';
@@ -22,8 +28,9 @@ export interface InitBackendOptions extends NativeKernelsOptions {
   /**
    * Register the fast training kernels for the chosen backend (default true; see
    * `installFastKernels`), and on cpu, wasm and webgpu the one-kernel softmax cross-entropy
-   * that @iwlab/losses uses where registered (`details.lossKernels`). False leaves the stock
-   * tfjs kernels, e.g. to compare against them.
+   * that @iwlab/losses uses where registered (`details.lossKernels`) and the one-kernel descent
+   * step of @iwlab/train's optimizers (`details.optimizerKernels`). False leaves the stock tfjs
+   * kernels, e.g. to compare against them.
    */
   readonly fastKernels?: boolean;
   /**
@@ -136,8 +143,10 @@ export async function initBackend(
     if (options.fastKernels !== false) {
       const kernels = installFastKernels(name);
       if (kernels.length > 0) details.fastKernels = kernels.join(',');
-      // New kernels rather than replacements: @iwlab/losses uses them where they are registered.
+      // New kernels rather than replacements: @iwlab/losses and @iwlab/train use them where
+      // they are registered.
       if (installSoftmaxCrossEntropyKernels(name)) details.lossKernels = SPARSE_SOFTMAX_CE_KERNEL;
+      if (installDescentStepKernel(name)) details.optimizerKernels = DESCENT_STEP_KERNEL;
     }
     return { name, requested, reason, tried, details };
   }

@@ -4,6 +4,7 @@
 import {
   type BackendInfo,
   BackendUnavailableError,
+  DESCENT_STEP_KERNEL,
   Rng,
   SPARSE_SOFTMAX_CE_KERNEL,
 } from '@iwlab/core';
@@ -203,6 +204,31 @@ describe.skipIf(info === null)('webgpu backend', () => {
     });
     for (const c of softmaxCrossEntropyCases(Rng.fromSeed(77))) {
       it(c.name, async () => c.check(await on('webgpu', c.viaKernel), await on('cpu', c.viaOps)));
+    }
+  });
+
+  it('runs the descent step as one program, with the values of tfjs ops', async () => {
+    expect(info?.details?.optimizerKernels).toBe(DESCENT_STEP_KERNEL);
+    const build = (viaKernel: boolean) => () => {
+      const r = Rng.fromSeed(41);
+      const x = values(r, [3, 5, 67]);
+      const dx = tf.mul(values(r, [3, 5, 67]), 1e3);
+      const lr = tf.scalar(0.0137);
+      const out = viaKernel
+        ? (tf.engine().runKernel(DESCENT_STEP_KERNEL, { x, dx, lr }) as tf.Tensor)
+        : tf.sub(x, tf.mul(dx, lr));
+      tf.dispose([x, dx, lr]);
+      return [out];
+    };
+    const [mine] = await on('webgpu', build(true));
+    const [ops] = await on('cpu', build(false));
+    // Within a float32 rounding of each value (a shader compiler may fuse the multiply-add).
+    const a = mine as Float32Array;
+    const b = ops as Float32Array;
+    for (let i = 0; i < b.length; i++) {
+      expect(Math.abs((a[i] as number) - (b[i] as number))).toBeLessThanOrEqual(
+        2 ** -22 * Math.max(1, Math.abs(b[i] as number)),
+      );
     }
   });
 

@@ -8,7 +8,11 @@ export {
   SpecError,
   WeightsError,
 } from './errors.js';
-export { SPARSE_SOFTMAX_CE_GRAD_KERNEL, SPARSE_SOFTMAX_CE_KERNEL } from './kernels.js';
+export {
+  DESCENT_STEP_KERNEL,
+  SPARSE_SOFTMAX_CE_GRAD_KERNEL,
+  SPARSE_SOFTMAX_CE_KERNEL,
+} from './kernels.js';
 export { mixSeed, Rng } from './rng.js';
 export type {
   BackendChoice,

@@ -22,3 +22,11 @@ export const SPARSE_SOFTMAX_CE_KERNEL = 'IwlabSparseSoftmaxCrossEntropy';
  *   `[B, K]`: `dy_b · (softmax(z_b)_k − [k = y_b])`, NaN on rows with a non-finite logit.
  */
 export const SPARSE_SOFTMAX_CE_GRAD_KERNEL = 'IwlabSparseSoftmaxCrossEntropyGrad';
+
+/**
+ * One descent step on one variable: inputs `{ x: float32, dx: float32 (x's shape), lr: float32 [] }`,
+ * output float32 of x's shape: `x − lr·dx`, rounded as tfjs's `sub(x, mul(dx, lr))` rounds (the
+ * product to float32 first). An optimizer runs it once per variable per step, where tfjs ops take
+ * two kernels. It has no gradient: optimizer updates are not differentiated.
+ */
+export const DESCENT_STEP_KERNEL = 'IwlabDescentStep';

@@ -2,7 +2,7 @@
 // gradient, or decoupled as in SGDW/AdamW) and distinct from the model's L2 penalty, and the
 // whole state must be exportable for checkpoints (tfjs's slot names are private and its Adam keeps
 // its step count in a variable we could not restore exactly).
-import { SpecError } from '@iwlab/core';
+import { DESCENT_STEP_KERNEL, SpecError } from '@iwlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { type LrSpec, validateLrSpec } from './schedules.js';
 
@@ -87,6 +87,25 @@ export function validateOptimizerSpec(spec: OptimizerSpec, field = 'optimizer'):
   }
 }
 
+/**
+ * θ − lr·d: one kernel where the backend has @iwlab/core's DESCENT_STEP_KERNEL (@iwlab/backend
+ * registers it on cpu, wasm and webgpu), else tfjs's mul and sub, rounded the same way.
+ */
+function descentStep(variable: tf.Variable, direction: tf.Tensor, lr: tf.Scalar): tf.Tensor {
+  if (
+    variable.dtype === 'float32' &&
+    direction.dtype === 'float32' &&
+    lr.dtype === 'float32' &&
+    tf.util.arraysEqual(variable.shape, direction.shape) &&
+    tf.getKernel(DESCENT_STEP_KERNEL, tf.getBackend()) !== undefined
+  ) {
+    return tf
+      .engine()
+      .runKernel(DESCENT_STEP_KERNEL, { x: variable, dx: direction, lr }) as tf.Tensor;
+  }
+  return tf.sub(variable, tf.mul(direction, lr));
+}
+
 /** Slots created lazily on the first update, so shapes come from the variables themselves. */
 abstract class SlottedOptimizer implements Optimizer {
   protected iterations = 0;
@@ -125,7 +144,7 @@ abstract class SlottedOptimizer implements Optimizer {
       variables.forEach((variable, i) => {
         let g = grads[i] as tf.Tensor;
         if (decay > 0 && !decoupled) g = tf.add(g, tf.mul(variable, decay));
-        let next = tf.sub(variable, tf.mul(this.direction(i, g), lr));
+        let next = descentStep(variable, this.direction(i, g), lr);
         if (decay > 0 && decoupled) next = tf.sub(next, tf.mul(variable, tf.mul(lr, decay)));
         variable.assign(next);
       });

@@ -17,6 +17,39 @@ export function hasHeap(backend: unknown): backend is HeapBackend {
   return typeof b?.typedArrayFromHeap === 'function' && typeof b.makeOutput === 'function';
 }
 
+/** What the cpu backend offers a JS kernel (public methods of MathBackendCPU). */
+interface CpuBackend {
+  readSync(dataId: tf.DataId): tf.BackendValues;
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: tf.BackendValues): tf.TensorInfo;
+}
+
+function isCpuBackend(backend: unknown): backend is CpuBackend {
+  const b = backend as Partial<CpuBackend> | null;
+  return typeof b?.readSync === 'function' && typeof b.makeTensorInfo === 'function';
+}
+
+/** A JS kernel's input on cpu or wasm: the cpu backend's array, or a view of the wasm heap. */
+export function readValues(backend: unknown, info: tf.TensorInfo): ArrayLike<number> {
+  if (hasHeap(backend)) return backend.typedArrayFromHeap(info) as ArrayLike<number>;
+  if (isCpuBackend(backend)) return backend.readSync(info.dataId) as ArrayLike<number>;
+  throw new Error('a JS kernel ran on a backend other than cpu or wasm');
+}
+
+/** A JS kernel's float32 output on cpu or wasm (read every input before: this may move the heap). */
+export function writeFloat32(
+  backend: unknown,
+  shape: number[],
+  values: Float32Array,
+): tf.TensorInfo {
+  if (hasHeap(backend)) {
+    const out = backend.makeOutput(shape, 'float32');
+    (backend.typedArrayFromHeap(out) as Float32Array).set(values);
+    return out;
+  }
+  if (isCpuBackend(backend)) return backend.makeTensorInfo(shape, 'float32', values);
+  throw new Error('a JS kernel ran on a backend other than cpu or wasm');
+}
+
 /** The parts of tfjs-backend-webgpu's backend a custom program needs. */
 export interface WebgpuProgramBackend {
   runWebGPUProgram(

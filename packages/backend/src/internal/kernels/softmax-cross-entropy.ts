@@ -6,7 +6,7 @@
 // a tiny MLP's. The loss itself is a few operations per logit.
 import { SPARSE_SOFTMAX_CE_GRAD_KERNEL, SPARSE_SOFTMAX_CE_KERNEL } from '@iwlab/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { hasHeap, isWebgpuProgramBackend } from './geometry.js';
+import { isWebgpuProgramBackend, readValues, writeFloat32 } from './geometry.js';
 
 /** Per-row log-sum-exp pieces, in float64; NaN max for a row with a non-finite logit. */
 function rowStats(z: ArrayLike<number>, base: number, k: number): { max: number; total: number } {
@@ -53,34 +53,6 @@ function gradRows(
     }
   }
   return out;
-}
-
-/** What the cpu backend offers a JS kernel (public methods of MathBackendCPU). */
-interface CpuBackend {
-  readSync(dataId: tf.DataId): tf.BackendValues;
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: tf.BackendValues): tf.TensorInfo;
-}
-
-function isCpuBackend(backend: unknown): backend is CpuBackend {
-  const b = backend as Partial<CpuBackend> | null;
-  return typeof b?.readSync === 'function' && typeof b.makeTensorInfo === 'function';
-}
-
-/** Values of a CPU-resident tensor: a view of the wasm heap, or the cpu backend's array. */
-function read(backend: unknown, info: tf.TensorInfo): ArrayLike<number> {
-  if (hasHeap(backend)) return backend.typedArrayFromHeap(info) as ArrayLike<number>;
-  if (isCpuBackend(backend)) return backend.readSync(info.dataId) as ArrayLike<number>;
-  throw new Error('softmax cross-entropy kernel: unsupported backend');
-}
-
-function output(backend: unknown, shape: number[], values: Float32Array): tf.TensorInfo {
-  if (hasHeap(backend)) {
-    const out = backend.makeOutput(shape, 'float32');
-    (backend.typedArrayFromHeap(out) as Float32Array).set(values);
-    return out;
-  }
-  if (isCpuBackend(backend)) return backend.makeTensorInfo(shape, 'float32', values);
-  throw new Error('softmax cross-entropy kernel: unsupported backend');
 }
 
 function dims(logits: tf.TensorInfo): [number, number] {
@@ -201,7 +173,11 @@ function lossKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backen
       { type: 'int32', data: [k] },
     ]);
   }
-  return output(backend, [b], lossRows(read(backend, logits), read(backend, labels), b, k));
+  return writeFloat32(
+    backend,
+    [b],
+    lossRows(readValues(backend, logits), readValues(backend, labels), b, k),
+  );
 }
 
 function gradKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }) {
@@ -212,12 +188,15 @@ function gradKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backen
       { type: 'int32', data: [k] },
     ]);
   }
-  const values = gradRows(read(backend, dy), read(backend, logits), read(backend, labels), b, k);
-  return output(backend, [b, k], values);
+  const values = gradRows(
+    readValues(backend, dy),
+    readValues(backend, logits),
+    readValues(backend, labels),
+    b,
+    k,
+  );
+  return writeFloat32(backend, [b, k], values);
 }
-
-/** The backends these kernels are written for. */
-export const SOFTMAX_CE_BACKENDS: readonly string[] = ['cpu', 'wasm', 'webgpu'];
 
 let gradientsRegistered = false;
 const registeredOn = new Set<string>();
@@ -227,7 +206,7 @@ const registeredOn = new Set<string>();
  * and their gradients. Idempotent. Returns whether the backend has them now.
  */
 export function installSoftmaxCrossEntropyKernels(backendName: string): boolean {
-  if (!SOFTMAX_CE_BACKENDS.includes(backendName)) return false;
+  if (!['cpu', 'wasm', 'webgpu'].includes(backendName)) return false;
   if (!gradientsRegistered) {
     gradientsRegistered = true;
     registerGradients();

@@ -1,17 +1,24 @@
-// @iwlab/losses with @iwlab/backend's one-kernel softmax cross-entropy: every built-in loss still
-// conforms (the kit's finite differences and test vectors) on cpu and wasm with the kernel in
-// place, the cross-entropy losses really use it, and their values and gradients equal those of
-// the op-based formula on a cpu backend that lacks the kernel.
+// The kernels @iwlab/backend registers for other packages (contracts in @iwlab/core): with them,
+// every built-in loss still conforms (the kit's finite differences and test vectors) on cpu and
+// wasm, the cross-entropy losses and @iwlab/train's optimizers really use them, and values and
+// gradients, and optimizer updates, equal those of the op-based formulas on a cpu backend that
+// lacks the kernels.
 import { initBackend } from '@iwlab/backend';
-import { Rng, SPARSE_SOFTMAX_CE_GRAD_KERNEL, SPARSE_SOFTMAX_CE_KERNEL } from '@iwlab/core';
+import {
+  DESCENT_STEP_KERNEL,
+  Rng,
+  SPARSE_SOFTMAX_CE_GRAD_KERNEL,
+  SPARSE_SOFTMAX_CE_KERNEL,
+} from '@iwlab/core';
 import { BUILTIN_LOSSES, createLoss } from '@iwlab/losses';
 import { assertLossConforms } from '@iwlab/losses/testing';
+import { createOptimizer, type OptimizerSpec } from '@iwlab/train';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-/** tfjs's cpu backend under another name, with every cpu kernel but the cross-entropy ones. */
-const PLAIN = 'cpu-without-ce-kernel';
+/** tfjs's cpu backend under another name, with every cpu kernel but @iwlab/backend's new ones. */
+const PLAIN = 'cpu-without-iwlab-kernels';
 
 beforeAll(async () => {
   await initBackend('wasm', { env: {} });
@@ -19,10 +26,17 @@ beforeAll(async () => {
   expect(info.details?.lossKernels).toBe(SPARSE_SOFTMAX_CE_KERNEL);
   tf.registerBackend(PLAIN, () => new MathBackendCPU());
   for (const config of tf.getKernelsForBackend('cpu')) {
-    if (config.kernelName.startsWith('IwlabSparseSoftmax')) continue;
+    if (
+      [SPARSE_SOFTMAX_CE_KERNEL, SPARSE_SOFTMAX_CE_GRAD_KERNEL, DESCENT_STEP_KERNEL].includes(
+        config.kernelName,
+      )
+    ) {
+      continue;
+    }
     tf.registerKernel({ ...config, backendName: PLAIN });
   }
   expect(tf.getKernel(SPARSE_SOFTMAX_CE_KERNEL, PLAIN)).toBeUndefined();
+  expect(info.details?.optimizerKernels).toBe(DESCENT_STEP_KERNEL);
 });
 
 // The same options the catalogue's own tests give this loss.
@@ -83,4 +97,48 @@ describe('cross-entropy losses through the kernel and through ops', () => {
     for (const [i, v] of plain.per.entries()) expect(fused.per[i]).toBeCloseTo(v, 5);
     for (const [i, v] of plain.grad.entries()) expect(fused.grad[i]).toBeCloseTo(v, 5);
   });
+});
+
+describe("@iwlab/train's optimizers through the descent-step kernel and through ops", () => {
+  const specs: OptimizerSpec[] = [
+    { kind: 'sgd', lr: 0.1 },
+    { kind: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+    { kind: 'sgd', lr: 0.1, weightDecay: 1e-2, decoupledWeightDecay: true },
+    { kind: 'adam', lr: 1e-3 },
+  ];
+
+  async function threeSteps(backend: string, spec: OptimizerSpec) {
+    await tf.setBackend(backend);
+    const rng = Rng.fromSeed(9);
+    const draw = (shape: number[]) =>
+      tf.tensor(
+        Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+        shape,
+      );
+    const variables = [tf.variable(draw([3, 4])), tf.variable(draw([4]))];
+    const optimizer = createOptimizer(spec);
+    const lr = tf.scalar(0.1);
+    const { kernelNames } = await tf.profile(() => {
+      for (let step = 0; step < 3; step++) {
+        const grads = variables.map((v) => draw(v.shape));
+        optimizer.apply(variables, grads, lr);
+        tf.dispose(grads);
+      }
+    });
+    const out = await Promise.all(variables.map(async (v) => Array.from(await v.data())));
+    optimizer.dispose();
+    tf.dispose([lr, ...variables]);
+    return { kernelNames, values: out.flat() };
+  }
+
+  it.each(specs.map((s) => [JSON.stringify(s), s] as const))(
+    '%s: same updates, bit for bit',
+    async (_n, spec) => {
+      const fused = await threeSteps('cpu', spec);
+      const plain = await threeSteps(PLAIN, spec);
+      expect(fused.kernelNames).toContain(DESCENT_STEP_KERNEL);
+      expect(plain.kernelNames).not.toContain(DESCENT_STEP_KERNEL);
+      expect(fused.values).toEqual(plain.values);
+    },
+  );
 });
