@@ -5,22 +5,17 @@
 // also ~8x faster than tfjs's two.
 import { DESCENT_STEP_KERNEL } from '@iwlab/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { isWebgpuProgramBackend, readValues, writeFloat32 } from './geometry.js';
+import {
+  FlatProgram,
+  isWebgpuProgramBackend,
+  readValues,
+  registerKernelOnce,
+  writeFloat32,
+} from './geometry.js';
 
-class DescentStepProgram {
+class DescentStepProgram extends FlatProgram {
   readonly variableNames = ['x', 'dx', 'lr'];
-  readonly workgroupSize: [number, number, number] = [64, 1, 1];
-  readonly size = true;
-  readonly outputShape: number[];
-  readonly dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
   readonly shaderKey = 'iwlabDescentStep';
-
-  constructor(shape: readonly number[]) {
-    this.outputShape = [...shape];
-    this.dispatchLayout = { x: shape.map((_, i) => i) };
-    this.dispatch = [Math.ceil(tf.util.sizeFromShape([...shape]) / 64), 1, 1];
-  }
 
   getUserCode(): string {
     // The product is a separate statement, as tfjs's mul then sub round it.
@@ -57,8 +52,6 @@ function descentStep({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backe
   return writeFloat32(backend, [...x.shape], out);
 }
 
-const registeredOn = new Set<string>();
-
 /**
  * Registers the kernel on cpu or webgpu (idempotent); false for other backends. Not on wasm: its
  * SIMD mul and sub beat a JS loop on the heap by far more than a kernel launch costs there
@@ -67,12 +60,6 @@ const registeredOn = new Set<string>();
  */
 export function installDescentStepKernel(backendName: string): boolean {
   if (!['cpu', 'webgpu'].includes(backendName)) return false;
-  if (registeredOn.has(backendName)) return true;
-  registeredOn.add(backendName);
-  tf.registerKernel({
-    kernelName: DESCENT_STEP_KERNEL,
-    backendName,
-    kernelFunc: descentStep as tf.KernelFunc,
-  });
+  registerKernelOnce(DESCENT_STEP_KERNEL, backendName, descentStep as tf.KernelFunc);
   return true;
 }

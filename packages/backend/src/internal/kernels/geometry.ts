@@ -64,6 +64,39 @@ export function isWebgpuProgramBackend(backend: unknown): backend is WebgpuProgr
   return typeof (backend as Partial<WebgpuProgramBackend> | null)?.runWebGPUProgram === 'function';
 }
 
+/**
+ * A webgpu program with one invocation per output element, 64 to a workgroup: its WGSL is a
+ * `fn main(index : i32)` guarded by `index < uniforms.size` (tfjs writes the rest around it).
+ */
+export abstract class FlatProgram {
+  abstract readonly variableNames: string[];
+  abstract readonly shaderKey: string;
+  readonly workgroupSize: [number, number, number] = [64, 1, 1];
+  readonly size = true;
+  readonly outputShape: number[];
+  readonly dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+
+  constructor(shape: readonly number[]) {
+    this.outputShape = [...shape];
+    this.dispatchLayout = { x: shape.map((_, i) => i) };
+    this.dispatch = [Math.ceil(tf.util.sizeFromShape([...shape]) / 64), 1, 1];
+  }
+
+  abstract getUserCode(): string;
+}
+
+/** Registers a kernel unless `backendName` has one by that name already. */
+export function registerKernelOnce(
+  kernelName: string,
+  backendName: string,
+  kernelFunc: tf.KernelFunc,
+): void {
+  if (tf.getKernel(kernelName, backendName) === undefined) {
+    tf.registerKernel({ kernelName, backendName, kernelFunc });
+  }
+}
+
 type Shape4 = [number, number, number, number];
 
 /** tfjs's NHWC conv geometry (also what the native kernels take). */

@@ -6,7 +6,13 @@
 // a tiny MLP's. The loss itself is a few operations per logit.
 import { SPARSE_SOFTMAX_CE_GRAD_KERNEL, SPARSE_SOFTMAX_CE_KERNEL } from '@iwlab/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { isWebgpuProgramBackend, readValues, writeFloat32 } from './geometry.js';
+import {
+  FlatProgram,
+  isWebgpuProgramBackend,
+  readValues,
+  registerKernelOnce,
+  writeFloat32,
+} from './geometry.js';
 
 /** Per-row log-sum-exp pieces, in float64; NaN max for a row with a non-finite logit. */
 function rowStats(z: ArrayLike<number>, base: number, k: number): { max: number; total: number } {
@@ -87,20 +93,10 @@ const ROW_STATS = `
 `;
 
 /** One thread per example (B is at most a batch; K is small in this project's tasks). */
-class LossProgram {
+class LossProgram extends FlatProgram {
   readonly variableNames = ['logits', 'labels'];
   readonly uniforms = 'numClasses : i32,';
-  readonly workgroupSize: [number, number, number] = [64, 1, 1];
-  readonly size = true;
-  readonly outputShape: number[];
-  readonly dispatchLayout = { x: [0] };
-  dispatch: [number, number, number];
   readonly shaderKey = 'iwlabSparseSoftmaxCe';
-
-  constructor(batch: number) {
-    this.outputShape = [batch];
-    this.dispatch = [Math.ceil(batch / 64), 1, 1];
-  }
 
   getUserCode(): string {
     return `
@@ -125,20 +121,10 @@ class LossProgram {
 }
 
 /** One thread per logit: each recomputes its row's statistics (K reads, cached). */
-class GradProgram {
+class GradProgram extends FlatProgram {
   readonly variableNames = ['dy', 'logits', 'labels'];
   readonly uniforms = 'numClasses : i32,';
-  readonly workgroupSize: [number, number, number] = [64, 1, 1];
-  readonly size = true;
-  readonly outputShape: number[];
-  readonly dispatchLayout = { x: [0, 1] };
-  dispatch: [number, number, number];
   readonly shaderKey = 'iwlabSparseSoftmaxCeGrad';
-
-  constructor(batch: number, classes: number) {
-    this.outputShape = [batch, classes];
-    this.dispatch = [Math.ceil((batch * classes) / 64), 1, 1];
-  }
 
   getUserCode(): string {
     return `
@@ -169,7 +155,7 @@ function lossKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backen
   const { logits, labels } = inputs as LossInputs;
   const [b, k] = dims(logits);
   if (isWebgpuProgramBackend(backend)) {
-    return backend.runWebGPUProgram(new LossProgram(b), [logits, labels], 'float32', [
+    return backend.runWebGPUProgram(new LossProgram([b]), [logits, labels], 'float32', [
       { type: 'int32', data: [k] },
     ]);
   }
@@ -184,7 +170,7 @@ function gradKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backen
   const { dy, logits, labels } = inputs as GradInputs;
   const [b, k] = dims(logits);
   if (isWebgpuProgramBackend(backend)) {
-    return backend.runWebGPUProgram(new GradProgram(b, k), [dy, logits, labels], 'float32', [
+    return backend.runWebGPUProgram(new GradProgram([b, k]), [dy, logits, labels], 'float32', [
       { type: 'int32', data: [k] },
     ]);
   }
@@ -199,7 +185,6 @@ function gradKernel({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backen
 }
 
 let gradientsRegistered = false;
-const registeredOn = new Set<string>();
 
 /**
  * Registers both kernels on `backendName` (cpu, wasm or webgpu; others are left to tfjs's ops)
@@ -211,18 +196,8 @@ export function installSoftmaxCrossEntropyKernels(backendName: string): boolean 
     gradientsRegistered = true;
     registerGradients();
   }
-  if (registeredOn.has(backendName)) return true;
-  registeredOn.add(backendName);
-  tf.registerKernel({
-    kernelName: SPARSE_SOFTMAX_CE_KERNEL,
-    backendName,
-    kernelFunc: lossKernel as tf.KernelFunc,
-  });
-  tf.registerKernel({
-    kernelName: SPARSE_SOFTMAX_CE_GRAD_KERNEL,
-    backendName,
-    kernelFunc: gradKernel as tf.KernelFunc,
-  });
+  registerKernelOnce(SPARSE_SOFTMAX_CE_KERNEL, backendName, lossKernel as tf.KernelFunc);
+  registerKernelOnce(SPARSE_SOFTMAX_CE_GRAD_KERNEL, backendName, gradKernel as tf.KernelFunc);
   return true;
 }
 

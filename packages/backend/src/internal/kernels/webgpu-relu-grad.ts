@@ -3,24 +3,13 @@
 // for every ReLU of every training step. On webgpu, where each kernel costs CPU time to record
 // (see webgpu-dispatch.ts), one program that selects dy where x > 0 does the same.
 import * as tf from '@tensorflow/tfjs-core';
-import { isWebgpuProgramBackend } from './geometry.js';
+import { FlatProgram, isWebgpuProgramBackend } from './geometry.js';
 
 const RELU_GRAD = 'IwlabReluGrad';
 
-class ReluGradProgram {
+class ReluGradProgram extends FlatProgram {
   readonly variableNames = ['dy', 'x'];
-  readonly workgroupSize: [number, number, number] = [64, 1, 1];
-  readonly size = true;
-  readonly outputShape: number[];
-  readonly dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
   readonly shaderKey = 'iwlabReluGrad';
-
-  constructor(shape: readonly number[]) {
-    this.outputShape = [...shape];
-    this.dispatchLayout = { x: shape.map((_, i) => i) };
-    this.dispatch = [Math.ceil(tf.util.sizeFromShape([...shape]) / 64), 1, 1];
-  }
 
   getUserCode(): string {
     // NaN in x gives NaN, as tfjs's step does.
