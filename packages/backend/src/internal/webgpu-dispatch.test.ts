@@ -1,7 +1,11 @@
 // The dispatch cache's bookkeeping, on a stand-in for tfjs-webgpu's backend and Dawn's device (no
 // GPU needed). That it gives the same numbers on a real adapter is in src/webgpu.test.ts.
 import { describe, expect, it } from 'vitest';
-import { installDispatchCache, type WebgpuBackendInternals } from './webgpu-dispatch.js';
+import {
+  installDispatchCache,
+  uniformHash,
+  type WebgpuBackendInternals,
+} from './webgpu-dispatch.js';
 
 function standIn() {
   const created = { bindGroups: 0, layouts: 0, uniforms: 0, stockUploads: 0 };
@@ -130,6 +134,31 @@ describe('webgpu dispatch cache', () => {
     expect(asFloat.buffer).not.toBe(first.buffer);
     expect(created.uniforms).toBe(3);
     expect(stats).toMatchObject({ uniformHits: 1, uniformMisses: 3 });
+  });
+
+  it('keeps apart contents whose hashes collide', () => {
+    // A 32-bit hash collides within a few hundred thousand contents: find two (birthday search).
+    const seen = new Map<number, number[]>();
+    let pair: [number[], number[]] | null = null;
+    let state = 12345;
+    for (let i = 0; i < 400_000 && pair === null; i++) {
+      state = (Math.imul(state, 1103515245) + 12345) | 0;
+      const data = [i, state];
+      const hash = uniformHash([{ type: 'int32', data }]);
+      const earlier = seen.get(hash);
+      if (earlier === undefined) seen.set(hash, data);
+      else pair = [earlier, data];
+    }
+    expect(pair).not.toBeNull();
+    const [a, b] = pair as [number[], number[]];
+    const { backend, created } = standIn();
+    installDispatchCache(backend);
+    const first = backend.makeUniforms([{ type: 'int32', data: a }]);
+    const second = backend.makeUniforms([{ type: 'int32', data: b }]);
+    expect(second.buffer).not.toBe(first.buffer);
+    expect(backend.makeUniforms([{ type: 'int32', data: [...a] }])).toBe(first);
+    expect(backend.makeUniforms([{ type: 'int32', data: [...b] }])).toBe(second);
+    expect(created.uniforms).toBe(2);
   });
 
   it('installs once per backend and fails loudly on a backend it does not know', () => {

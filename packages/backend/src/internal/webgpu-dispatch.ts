@@ -171,7 +171,10 @@ export function installDispatchCache(backend: WebgpuBackendInternals): DispatchC
       node = { next: new WeakMap() };
       groups.set(descriptor.layout, node);
     }
-    for (const [i, entry] of descriptor.entries.entries()) {
+    const { entries } = descriptor;
+    // An indexed loop: this runs for every dispatch, and an entries() iterator allocates.
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as (typeof entries)[number];
       const buffer = keptUniforms.has(entry.resource as object)
         ? (entry.resource as BufferBinding).buffer
         : wholeBuffer(entry.resource);
@@ -202,24 +205,31 @@ export function installDispatchCache(backend: WebgpuBackendInternals): DispatchC
   };
 
   const makeUniforms = backend.makeUniforms.bind(backend);
-  const uniforms = new Map<string, BufferBinding>();
+  // By a hash of the contents, each bucket checked value by value: no key string to build.
+  const uniforms = new Map<number, { fields: UniformField[]; binding: BufferBinding }[]>();
+  let uniformCount = 0;
   backend.makeUniforms = (fields) => {
-    const key = uniformKey(fields);
-    const kept = uniforms.get(key);
+    const hash = uniformHash(fields);
+    const bucket = uniforms.get(hash);
+    const kept = bucket?.find((entry) => sameFields(entry.fields, fields));
     if (kept !== undefined) {
       stats.uniformHits++;
-      return kept;
+      return kept.binding;
     }
     stats.uniformMisses++;
+    // Copied before tfjs's makeUniforms, which rewrites empty fields as [1].
+    const copy = fields.map((f) => ({ type: f.type, data: [...f.data] }));
     const binding = makeUniforms(fields);
-    if (uniforms.size >= MAX_UNIFORMS) return binding;
+    if (uniformCount >= MAX_UNIFORMS) return binding;
     // tfjs queued the buffer for release after the next submit, to be rewritten by a later
     // dispatch. Taking it off that list keeps it, with these contents, for every later dispatch.
     const pending = backend.uniformPendingDisposal;
     const at = pending.lastIndexOf(binding.buffer);
     if (at < 0) return binding;
     pending.splice(at, 1);
-    uniforms.set(key, binding);
+    if (bucket === undefined) uniforms.set(hash, [{ fields: copy, binding }]);
+    else bucket.push({ fields: copy, binding });
+    uniformCount++;
     keptUniforms.add(binding);
     return binding;
   };
@@ -270,9 +280,39 @@ function wholeBuffer(resource: unknown): object | null {
   return buffer;
 }
 
-/** Type letters and values; NaN and Infinity (tfjs's first two fields) print distinctly. */
-function uniformKey(fields: readonly UniformField[]): string {
-  let key = '';
-  for (const field of fields) key += `${field.type[0]}${field.data.join(',')};`;
-  return key;
+const float64 = new Float64Array(1);
+const float64Words = new Int32Array(float64.buffer);
+const FNV_PRIME = 0x01000193;
+
+/** FNV-1a over the fields' type letters, lengths and values (integers as is, others by their bits). */
+export function uniformHash(fields: readonly UniformField[]): number {
+  let h = 0x811c9dc5 | 0;
+  for (const field of fields) {
+    const { data } = field;
+    h = Math.imul(h ^ field.type.charCodeAt(0), FNV_PRIME);
+    h = Math.imul(h ^ data.length, FNV_PRIME);
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i] as number;
+      if ((v | 0) === v) {
+        h = Math.imul(h ^ v, FNV_PRIME);
+      } else {
+        float64[0] = v;
+        h = Math.imul(h ^ (float64Words[0] as number), FNV_PRIME);
+        h = Math.imul(h ^ (float64Words[1] as number), FNV_PRIME);
+      }
+    }
+  }
+  return h;
+}
+
+/** Same types and values (NaN equal to NaN: tfjs's first uniform is NaN). */
+function sameFields(a: readonly UniformField[], b: readonly UniformField[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as UniformField;
+    const y = b[i] as UniformField;
+    if (x.type !== y.type || x.data.length !== y.data.length) return false;
+    for (let j = 0; j < x.data.length; j++) if (!Object.is(x.data[j], y.data[j])) return false;
+  }
+  return true;
 }
