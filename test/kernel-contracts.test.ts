@@ -142,3 +142,39 @@ describe("@iwlab/train's optimizers through the descent-step kernel and through 
     },
   );
 });
+
+describe('memory with the kernels', () => {
+  it.each(['cpu', 'wasm'])('a training step leaves no tensor behind on %s', async (backend) => {
+    await tf.setBackend(backend);
+    const rng = Rng.fromSeed(3);
+    const draw = (shape: number[]) =>
+      tf.tensor(
+        Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+        shape,
+      );
+    const w = tf.variable(draw([5, 3]));
+    const b = tf.variable(draw([3]));
+    const x = draw([8, 5]) as tf.Tensor2D;
+    const y = tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1], 'int32');
+    const ce = createLoss('ce', undefined, { numClasses: 3 });
+    const optimizer = createOptimizer({ kind: 'sgd', lr: 0.1, momentum: 0.9 });
+    const lr = tf.scalar(0.1);
+    const counts: number[] = [];
+    for (let step = 0; step < 4; step++) {
+      const loss = tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => {
+          const logits = tf.add(tf.matMul(x, w), b) as tf.Tensor2D;
+          return tf.mean(ce.perExample(logits, y, { numClasses: 3, epoch: 0, step }));
+        }, [w, b]);
+        optimizer.apply([w, b], [grads[w.name] as tf.Tensor, grads[b.name] as tf.Tensor], lr);
+        return value;
+      });
+      loss.dispose();
+      counts.push(tf.memory().numTensors);
+    }
+    // The first step creates the momentum slots; after it, nothing accumulates.
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    optimizer.dispose();
+    tf.dispose([w, b, x, y, lr]);
+  });
+});
