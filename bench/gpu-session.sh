@@ -8,8 +8,8 @@
 # Steps: a webgpu probe (with loader diagnostics if it fails); the bench against the PyTorch peer on
 # CUDA; the bench with tfjs's stock kernels (what @iwlab/backend's webgpu changes bring); the
 # anatomy of a step (bench/webgpu-anatomy.ts: GPU time per kernel through timestamp queries, Dawn
-# option, loss (tfjs's formula against the one-kernel cross-entropy) and kernel variants); a CPU
-# profile of the JS side.
+# option, filter-gradient tile (32 against the default 64), loss (tfjs's formula against the
+# one-kernel cross-entropy) and kernel variants); a CPU profile of the JS side.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-gpu-results}
@@ -71,8 +71,8 @@ log "bench: webgpu with tfjs's stock kernels (no dispatch cache, tfjs's filter g
 capped 120 node bench/dist/run.js --backend webgpu --batch "$batch" --steps "$steps" --warmup "$warmup" \
   --no-sweep --no-peer --stock-kernels --out "$out/bench-stock.json" 2>&1 | quiet
 
-for variant in "TS" "FAST" "TS --loss tfjs" "TS --op-kernels" "TS --submit-batch 64" \
-  "TS --flag WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=false"; do
+for variant in "TS" "FAST" "TS --flag IWLAB_WEBGPU_FILTER_TILE=32" "TS --loss tfjs" \
+  "TS --flag WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=false" "TS --op-kernels" "TS --submit-batch 64"; do
   read -r opts extra <<<"$variant"
   log "anatomy: $variant"
   IWLAB_DAWN_OPTIONS=${!opts} capped 90 node bench/dist/webgpu-anatomy.js --batch "$batch" \

@@ -10,6 +10,7 @@ import { installFastKernels } from './fast-kernels.js';
 import { ensureGradients } from './gradients.js';
 import { installDescentStepKernel } from './internal/kernels/descent-step.js';
 import { installSoftmaxCrossEntropyKernels } from './internal/kernels/softmax-cross-entropy.js';
+import { registerFilterTileFlag } from './internal/kernels/webgpu-conv-filter.js';
 import { installWebgpuReluGrad } from './internal/kernels/webgpu-relu-grad.js';
 import { importOptional, type ModuleImporter, messageOf } from './internal/optional-import.js';
 import { AUTO_ORDER, PROBES, type ProbeDetails } from './internal/probes.js';
@@ -139,6 +140,7 @@ export async function initBackend(
       }
       installWebgpuReluGrad();
       details.webgpuReluGrad = true;
+      registerFilterTileFlag();
     }
     if (options.fastKernels !== false) {
       const kernels = installFastKernels(name);

@@ -233,8 +233,9 @@ describe.skipIf(info === null)('webgpu backend', () => {
   });
 
   // tfjs runs this filter gradient as one thread per weight over the whole batch; the default
-  // fast kernel on webgpu is a split-K GEMM shader. Shapes with tile edges (M, N not multiples of
-  // 32), several slices of the reduction, strides, asymmetric 'same' padding and 1x1 / 5x5 kernels.
+  // fast kernel on webgpu is a split-K GEMM shader, with 64x64 tiles or (flag) 32x32. Shapes with
+  // tile edges (M, N not multiples of the tile), several slices of the reduction, strides,
+  // asymmetric 'same' padding and 1x1 / 5x5 kernels, for both tiles.
   describe('the split-K filter gradient shader', () => {
     const cases = [
       { x: [3, 9, 9, 3], k: 3, outC: 5, stride: 1, pad: 'valid' },
@@ -243,16 +244,27 @@ describe.skipIf(info === null)('webgpu backend', () => {
       { x: [2, 12, 12, 7], k: 1, outC: 9, stride: 1, pad: 'valid' },
       { x: [5, 14, 11, 4], k: 5, outC: 66, stride: 2, pad: 'valid' },
     ] as const;
-    for (const c of cases) {
-      it(`${c.x.join('x')} → ${c.outC}, ${c.k}x${c.k} stride ${c.stride} ${c.pad}`, async () => {
+    let defaultTile = 0;
+    beforeAll(() => {
+      defaultTile = tf.env().getNumber('IWLAB_WEBGPU_FILTER_TILE');
+      expect(defaultTile).toBe(64);
+    });
+    afterAll(() => {
+      tf.env().set('IWLAB_WEBGPU_FILTER_TILE', defaultTile);
+    });
+    for (const [tile, c] of [32, 64].flatMap((t) => cases.map((c) => [t, c] as const))) {
+      it(`${c.x.join('x')} → ${c.outC}, ${c.k}x${c.k} stride ${c.stride} ${c.pad}, tile ${tile}`, async () => {
+        tf.env().set('IWLAB_WEBGPU_FILTER_TILE', tile);
         expect(installedFastKernels('webgpu')).toContain('Conv2DBackpropFilter');
         const ran: string[] = [];
+        const keys: string[] = [];
         const backend = tf.findBackend('webgpu') as unknown as {
           runWebGPUProgram: (program: object, ...rest: unknown[]) => unknown;
         };
         const original = backend.runWebGPUProgram;
         backend.runWebGPUProgram = function (this: unknown, program: object, ...rest: unknown[]) {
           ran.push(program.constructor.name);
+          keys.push(String((program as { shaderKey?: string }).shaderKey));
           return original.call(this, program, ...rest);
         };
         try {
@@ -271,6 +283,7 @@ describe.skipIf(info === null)('webgpu backend', () => {
           backend.runWebGPUProgram = original;
         }
         expect(ran).toContain('Conv2DFilterGradSplitKProgram');
+        expect(keys).toContain(`iwlabConv2DFilterGradSplitK${tile}`);
         expect(ran).not.toContain('Conv2DDerFilterProgram');
       });
     }

@@ -7,13 +7,45 @@
 // kernel gives each of the M·N outputs one thread that loops over all of R: for the first layer of
 // the B&L CNN at batch 128 that is 1,728 threads each summing 115,200 products in sequence, a few
 // dozen workgroups on a GPU with over a hundred multiprocessors. Here each workgroup computes a
-// 32x32 tile of dW over one slice of R, with both operands staged through workgroup memory, and
-// enough slices ("split K") to give the GPU ~1,024 workgroups. The slices' partial sums go to an
-// [M·N, S] buffer that one Sum over its last axis adds up.
+// square tile of dW (64x64 by default) over one slice of R, with both operands staged through
+// workgroup memory, and enough slices ("split K") to give the GPU ~1,024 workgroups. The slices'
+// partial sums go to an [M·N, S] buffer that one Sum over its last axis adds up.
+//
+// The tfjs flag IWLAB_WEBGPU_FILTER_TILE (64 or 32) picks the tile. A 64x64 tile gives each thread
+// 4x8 outputs instead of 2x4: twice the multiply-adds per workgroup-memory read, a quarter of the
+// workgroups per slice (more slices make up for it). On llvmpipe the five B&L layers at batch 8
+// took ~800 ms with it against ~1,240 ms with 32x32; on a GPU neither is measured yet
+// (bench/gpu-session.sh runs both). Both are checked against the cpu backend.
 import * as tf from '@tensorflow/tfjs-core';
 import { convInfo, type Pad, type Rounding, type WebgpuProgramBackend } from './geometry.js';
 
-const TILE = 32;
+/** The tfjs flag that picks the tile edge. */
+export const FILTER_TILE_FLAG = 'IWLAB_WEBGPU_FILTER_TILE';
+const TILES = [32, 64] as const;
+type Tile = (typeof TILES)[number];
+
+let flagRegistered = false;
+
+const DEFAULT_TILE: Tile = 64;
+
+/** Registers IWLAB_WEBGPU_FILTER_TILE with tfjs (default 64); idempotent. */
+export function registerFilterTileFlag(): void {
+  if (flagRegistered) return;
+  flagRegistered = true;
+  tf.env().registerFlag(FILTER_TILE_FLAG, () => DEFAULT_TILE);
+}
+
+function filterTile(): Tile {
+  const tile = flagRegistered ? tf.env().getNumber(FILTER_TILE_FLAG) : DEFAULT_TILE;
+  if (!TILES.includes(tile as Tile)) {
+    throw new Error(`${FILTER_TILE_FLAG} must be 32 or 64, got ${tile}`);
+  }
+  return tile as Tile;
+}
+
+/** The workgroup: 8 threads across the tile's columns, 16 down its rows (128 in all). */
+const THREADS_X = 8;
+const THREADS_Y = 16;
 /** Rows of the reduction staged per step (and the granularity of a slice). */
 const TILE_K = 16;
 /** Workgroups to aim for: several per multiprocessor on the GPUs this targets. */
@@ -44,38 +76,49 @@ class Conv2DFilterGradSplitKProgram {
   readonly variableNames = ['x', 'dy'];
   readonly uniforms = UNIFORMS.map((name) => `${name} : i32,`).join(' ');
   // 128 invocations: WebGPU compatibility mode's limit, so llvmpipe (CI) runs the same shader.
-  readonly workgroupSize: [number, number, number] = [8, 16, 1];
+  readonly workgroupSize: [number, number, number] = [THREADS_X, THREADS_Y, 1];
   readonly outputShape: number[];
   readonly dispatchLayout = { x: [1], y: [0] };
   dispatch: [number, number, number];
-  readonly shaderKey = 'iwlabConv2DFilterGradSplitK';
+  readonly shaderKey: string;
 
-  constructor(rows: number, cols: number, slices: number) {
+  constructor(
+    rows: number,
+    cols: number,
+    slices: number,
+    private readonly tile: Tile,
+  ) {
     this.outputShape = [rows * cols, slices];
-    this.dispatch = [Math.ceil(cols / TILE), Math.ceil(rows / TILE), slices];
+    this.dispatch = [Math.ceil(cols / tile), Math.ceil(rows / tile), slices];
+    this.shaderKey = `iwlabConv2DFilterGradSplitK${tile}`;
   }
 
   getUserCode(): string {
-    // Thread (tx, ty) of the 8x16 workgroup owns rows 2·ty + {0,1} and columns 4·tx + {0..3} of
-    // the 32x32 tile. Each step stages TILE_K reduction rows of both operands: a thread stages
-    // column j of each at rows k0 + 4i (i = 0..3), so its im2col row m = row0 + j (filter tap and
-    // input channel) and its dy column are decoded once, outside the loops. The loop's trip count
-    // is a uniform, so the barriers sit in uniform control flow; the slice's start only enters
-    // addresses.
+    // Thread (tx, ty) of the 8x16 workgroup owns RM rows from RM·ty and RN columns from RN·tx of
+    // the tile (2x4 of 32x32, 4x8 of 64x64). Each step stages TILE_K reduction rows of both
+    // operands: a thread stages column j of each at rows k0 + STEP·i, so its im2col row
+    // m = row0 + j (filter tap and input channel) and its dy column are decoded once, outside the
+    // loops. The loop's trip count is a uniform, so the barriers sit in uniform control flow; the
+    // slice's start only enters addresses.
+    const tile = this.tile;
+    const rm = tile / THREADS_Y;
+    const rn = tile / THREADS_X;
+    const step = (THREADS_X * THREADS_Y) / tile;
+    const loads = TILE_K / step;
     return `
-      var<workgroup> tileA : array<array<f32, ${TILE}>, ${TILE_K}>;
-      var<workgroup> tileB : array<array<f32, ${TILE}>, ${TILE_K}>;
+      var<workgroup> tileA : array<array<f32, ${tile}>, ${TILE_K}>;
+      var<workgroup> tileB : array<array<f32, ${tile}>, ${TILE_K}>;
 
       fn main() {
         let tx = i32(localId.x);
         let ty = i32(localId.y);
-        let flat = ty * 8 + tx;
-        let col0 = i32(workgroupId.x) * ${TILE};
-        let row0 = i32(workgroupId.y) * ${TILE};
+        let flat = ty * ${THREADS_X} + tx;
+        let col0 = i32(workgroupId.x) * ${tile};
+        let row0 = i32(workgroupId.y) * ${tile};
         let slice = i32(workgroupId.z);
         let sliceStart = slice * uniforms.tilesPerSlice * ${TILE_K};
-        let j = flat % ${TILE};
-        let k0 = flat / ${TILE};
+        let j = flat % ${tile};
+        let k0 = flat / ${tile};
         let m = row0 + j;
         let n = col0 + j;
         let mValid = m < uniforms.rows;
@@ -83,11 +126,11 @@ class Conv2DFilterGradSplitKProgram {
         let ci = m % uniforms.inC;
         let yOffset = m / (uniforms.inC * uniforms.filterW) - uniforms.padTop;
         let xOffset = (m / uniforms.inC) % uniforms.filterW - uniforms.padLeft;
-        var acc : array<array<f32, 4>, 2>;
+        var acc : array<array<f32, ${rn}>, ${rm}>;
         for (var t = 0; t < uniforms.tilesPerSlice; t = t + 1) {
           let r0 = sliceStart + t * ${TILE_K} + k0;
-          for (var i = 0; i < 4; i = i + 1) {
-            let r = r0 + i * 4;
+          for (var i = 0; i < ${loads}; i = i + 1) {
+            let r = r0 + i * ${step};
             var a = 0.0;
             var b = 0.0;
             if (r < uniforms.reduceSize) {
@@ -105,25 +148,24 @@ class Conv2DFilterGradSplitKProgram {
                 b = dy[r * uniforms.cols + n];
               }
             }
-            tileA[k0 + i * 4][j] = a;
-            tileB[k0 + i * 4][j] = b;
+            tileA[k0 + i * ${step}][j] = a;
+            tileB[k0 + i * ${step}][j] = b;
           }
           workgroupBarrier();
           for (var k = 0; k < ${TILE_K}; k = k + 1) {
-            let a0 = tileA[k][ty * 2];
-            let a1 = tileA[k][ty * 2 + 1];
-            for (var c = 0; c < 4; c = c + 1) {
-              let bv = tileB[k][tx * 4 + c];
-              acc[0][c] = fma(a0, bv, acc[0][c]);
-              acc[1][c] = fma(a1, bv, acc[1][c]);
+            var av : array<f32, ${rm}>;
+            for (var i = 0; i < ${rm}; i = i + 1) { av[i] = tileA[k][ty * ${rm} + i]; }
+            for (var c = 0; c < ${rn}; c = c + 1) {
+              let bv = tileB[k][tx * ${rn} + c];
+              for (var i = 0; i < ${rm}; i = i + 1) { acc[i][c] = fma(av[i], bv, acc[i][c]); }
             }
           }
           workgroupBarrier();
         }
-        for (var i = 0; i < 2; i = i + 1) {
-          let row = row0 + ty * 2 + i;
-          for (var c = 0; c < 4; c = c + 1) {
-            let col = col0 + tx * 4 + c;
+        for (var i = 0; i < ${rm}; i = i + 1) {
+          let row = row0 + ty * ${rm} + i;
+          for (var c = 0; c < ${rn}; c = c + 1) {
+            let col = col0 + tx * ${rn} + c;
             if (row < uniforms.rows && col < uniforms.cols) {
               result[(row * uniforms.cols + col) * uniforms.slices + slice] = acc[i][c];
             }
@@ -159,7 +201,8 @@ export function conv2dFilterGradientSplitK(
   const rows = kh * kw * inC;
   const cols = outC;
   const reduceSize = info.batchSize * info.outHeight * info.outWidth;
-  const tiles = Math.ceil(rows / TILE) * Math.ceil(cols / TILE);
+  const tile = filterTile();
+  const tiles = Math.ceil(rows / tile) * Math.ceil(cols / tile);
   const slices = sliceCount(tiles, reduceSize);
   const tilesPerSlice = Math.ceil(reduceSize / slices / TILE_K);
   const values: Record<(typeof UNIFORMS)[number], number> = {
@@ -179,7 +222,7 @@ export function conv2dFilterGradientSplitK(
     tilesPerSlice,
     slices,
   };
-  const program = new Conv2DFilterGradSplitKProgram(rows, cols, slices);
+  const program = new Conv2DFilterGradSplitKProgram(rows, cols, slices, tile);
   const partial = tf.engine().makeTensorFromTensorInfo(
     backend.runWebGPUProgram(
       program,
