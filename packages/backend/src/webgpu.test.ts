@@ -233,7 +233,7 @@ describe.skipIf(info === null)('webgpu backend', () => {
   });
 
   // tfjs runs this filter gradient as one thread per weight over the whole batch; the default
-  // fast kernel on webgpu is a split-K GEMM shader, with 64x64 tiles or (flag) 32x32. Shapes with
+  // fast kernel on webgpu is a split-K GEMM shader, with 64x64 or 32x32 tiles. Shapes with
   // tile edges (M, N not multiples of the tile), several slices of the reduction, strides,
   // asymmetric 'same' padding and 1x1 / 5x5 kernels, for both tiles.
   describe('the split-K filter gradient shader', () => {
@@ -247,10 +247,46 @@ describe.skipIf(info === null)('webgpu backend', () => {
     let defaultTile = 0;
     beforeAll(() => {
       defaultTile = tf.env().getNumber('IWLAB_WEBGPU_FILTER_TILE');
-      expect(defaultTile).toBe(64);
+      expect(defaultTile).toBe(0);
     });
     afterAll(() => {
       tf.env().set('IWLAB_WEBGPU_FILTER_TILE', defaultTile);
+    });
+    it('chooses 64x64 tiles unless they pad the gradient by over a quarter more', async () => {
+      tf.env().set('IWLAB_WEBGPU_FILTER_TILE', 0);
+      const keys: string[] = [];
+      const backend = tf.findBackend('webgpu') as unknown as {
+        runWebGPUProgram: (program: object, ...rest: unknown[]) => unknown;
+      };
+      const original = backend.runWebGPUProgram;
+      backend.runWebGPUProgram = function (this: unknown, program: object, ...rest: unknown[]) {
+        keys.push(String((program as { shaderKey?: string }).shaderKey));
+        return original.call(this, program, ...rest);
+      };
+      try {
+        await tf.setBackend('webgpu');
+        // 27 x 5 (a 64x64 tile is 4x the padded work of 32x32); 54 x 40 (the same padded work).
+        for (const [inC, outC, expected] of [
+          [3, 5, 32],
+          [6, 40, 64],
+        ] as const) {
+          keys.length = 0;
+          const x = tf.ones([2, 6, 6, inC]) as tf.Tensor4D;
+          const dy = tf.ones([2, 4, 4, outC]) as tf.Tensor4D;
+          const dw = tf
+            .engine()
+            .runKernel(
+              'Conv2DBackpropFilter',
+              { x, dy },
+              { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, inC, outC] },
+            ) as tf.Tensor;
+          await dw.data();
+          tf.dispose([x, dy, dw]);
+          expect(keys).toContain(`iwlabConv2DFilterGradSplitK${expected}`);
+        }
+      } finally {
+        backend.runWebGPUProgram = original;
+      }
     });
     for (const [tile, c] of [32, 64].flatMap((t) => cases.map((c) => [t, c] as const))) {
       it(`${c.x.join('x')} → ${c.outC}, ${c.k}x${c.k} stride ${c.stride} ${c.pad}, tile ${tile}`, async () => {

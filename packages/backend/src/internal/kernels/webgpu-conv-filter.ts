@@ -11,11 +11,14 @@
 // workgroup memory, and enough slices ("split K") to give the GPU ~1,024 workgroups. The slices'
 // partial sums go to an [M·N, S] buffer that one Sum over its last axis adds up.
 //
-// The tfjs flag IWLAB_WEBGPU_FILTER_TILE (64 or 32) picks the tile. A 64x64 tile gives each thread
-// 4x8 outputs instead of 2x4: twice the multiply-adds per workgroup-memory read, a quarter of the
-// workgroups per slice (more slices make up for it). On llvmpipe the five B&L layers at batch 8
-// took ~800 ms with it against ~1,240 ms with 32x32; on a GPU neither is measured yet
-// (bench/gpu-session.sh runs both). Both are checked against the cpu backend.
+// A 64x64 tile gives each thread 4x8 outputs instead of 2x4: twice the multiply-adds per
+// workgroup-memory read, a quarter of the workgroups per slice (more slices make up for it). It
+// also pads small gradients more (27x32 for a 3-channel input and 32 filters fills a fifth of a
+// 64x64 tile), so by default each gradient takes the 64x64 tile unless that pads it by over a
+// quarter more than 32x32 would. The tfjs flag IWLAB_WEBGPU_FILTER_TILE forces 32 or 64 (0: that
+// choice). On llvmpipe the five B&L layers at batch 8 took ~800 ms with 64x64 against ~1,240 ms
+// with 32x32; on a GPU neither is measured yet (bench/gpu-session.sh runs both). Both are checked
+// against the cpu backend.
 import * as tf from '@tensorflow/tfjs-core';
 import { convInfo, type Pad, type Rounding, type WebgpuProgramBackend } from './geometry.js';
 
@@ -26,21 +29,24 @@ type Tile = (typeof TILES)[number];
 
 let flagRegistered = false;
 
-const DEFAULT_TILE: Tile = 64;
-
-/** Registers IWLAB_WEBGPU_FILTER_TILE with tfjs (default 64); idempotent. */
+/** Registers IWLAB_WEBGPU_FILTER_TILE with tfjs (default 0: chosen per gradient); idempotent. */
 export function registerFilterTileFlag(): void {
   if (flagRegistered) return;
   flagRegistered = true;
-  tf.env().registerFlag(FILTER_TILE_FLAG, () => DEFAULT_TILE);
+  tf.env().registerFlag(FILTER_TILE_FLAG, () => 0);
 }
 
-function filterTile(): Tile {
-  const tile = flagRegistered ? tf.env().getNumber(FILTER_TILE_FLAG) : DEFAULT_TILE;
-  if (!TILES.includes(tile as Tile)) {
-    throw new Error(`${FILTER_TILE_FLAG} must be 32 or 64, got ${tile}`);
+/** The flag's tile, or the larger one unless it pads an M x N gradient by over 25% more. */
+function filterTile(rows: number, cols: number): Tile {
+  const forced = flagRegistered ? tf.env().getNumber(FILTER_TILE_FLAG) : 0;
+  if (forced !== 0) {
+    if (!TILES.includes(forced as Tile)) {
+      throw new Error(`${FILTER_TILE_FLAG} must be 0 (choose), 32 or 64, got ${forced}`);
+    }
+    return forced as Tile;
   }
-  return tile as Tile;
+  const padded = (t: number) => Math.ceil(rows / t) * t * Math.ceil(cols / t) * t;
+  return padded(64) <= 1.25 * padded(32) ? 64 : 32;
 }
 
 /** The workgroup: 8 threads across the tile's columns, 16 down its rows (128 in all). */
@@ -201,7 +207,7 @@ export function conv2dFilterGradientSplitK(
   const rows = kh * kw * inC;
   const cols = outC;
   const reduceSize = info.batchSize * info.outHeight * info.outWidth;
-  const tile = filterTile();
+  const tile = filterTile(rows, cols);
   const tiles = Math.ceil(rows / tile) * Math.ceil(cols / tile);
   const slices = sliceCount(tiles, reduceSize);
   const tilesPerSlice = Math.ceil(reduceSize / slices / TILE_K);
