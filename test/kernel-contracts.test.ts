@@ -17,6 +17,15 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
+/** A tensor of standard normal draws times `scale`. */
+function normal(rng: Rng, shape: number[], scale = 1): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(
+    Array.from({ length: n }, () => rng.normal() * scale),
+    shape,
+  );
+}
+
 /** tfjs's cpu backend under another name, with every cpu kernel but @iwlab/backend's new ones. */
 const PLAIN = 'cpu-without-iwlab-kernels';
 
@@ -63,11 +72,7 @@ describe('cross-entropy losses through the kernel and through ops', () => {
 
   async function valuesAndGradient(backend: string, loss: string) {
     await tf.setBackend(backend);
-    const rng = Rng.fromSeed(5);
-    const z = tf.tensor2d(
-      Array.from({ length: 24 }, () => rng.normal() * 2),
-      [6, 4],
-    );
+    const z = normal(Rng.fromSeed(5), [6, 4], 2) as tf.Tensor2D;
     const y = tf.tensor1d([0, 1, 2, 3, 1, 0], 'int32');
     const fn = createLoss(loss, undefined, setup);
     const ctx = { epoch: 0, step: 0, ...setup };
@@ -110,11 +115,7 @@ describe("@iwlab/train's optimizers through the descent-step kernel and through 
   async function threeSteps(backend: string, spec: OptimizerSpec) {
     await tf.setBackend(backend);
     const rng = Rng.fromSeed(9);
-    const draw = (shape: number[]) =>
-      tf.tensor(
-        Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
-        shape,
-      );
+    const draw = (shape: number[]) => normal(rng, shape);
     const variables = [tf.variable(draw([3, 4])), tf.variable(draw([4]))];
     const optimizer = createOptimizer(spec);
     const lr = tf.scalar(0.1);
@@ -147,11 +148,7 @@ describe('memory with the kernels', () => {
   it.each(['cpu', 'wasm'])('a training step leaves no tensor behind on %s', async (backend) => {
     await tf.setBackend(backend);
     const rng = Rng.fromSeed(3);
-    const draw = (shape: number[]) =>
-      tf.tensor(
-        Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
-        shape,
-      );
+    const draw = (shape: number[]) => normal(rng, shape);
     const w = tf.variable(draw([5, 3]));
     const b = tf.variable(draw([3]));
     const x = draw([8, 5]) as tf.Tensor2D;

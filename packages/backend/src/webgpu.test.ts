@@ -39,6 +39,27 @@ const info = await startWebgpu();
 const expectSameAsCpu = (build: () => tf.Tensor[], tolerance = 1e-4) =>
   compareWithCpu('webgpu', build, tolerance);
 
+/** The GPU programs (class names and shader keys) the webgpu backend records while `run` runs. */
+async function programsRun(run: () => Promise<void>): Promise<{ names: string[]; keys: string[] }> {
+  const names: string[] = [];
+  const keys: string[] = [];
+  const backend = tf.findBackend('webgpu') as unknown as {
+    runWebGPUProgram: (program: object, ...rest: unknown[]) => unknown;
+  };
+  const original = backend.runWebGPUProgram;
+  backend.runWebGPUProgram = function (this: unknown, program: object, ...rest: unknown[]) {
+    names.push(program.constructor.name);
+    keys.push(String((program as { shaderKey?: string }).shaderKey));
+    return original.call(this, program, ...rest);
+  };
+  try {
+    await run();
+  } finally {
+    backend.runWebGPUProgram = original;
+  }
+  return { names, keys };
+}
+
 describe.skipIf(info === null)('webgpu backend', () => {
   beforeAll(() => {
     // Small tensors whose data is still on the CPU otherwise run on the webgpu backend's CPU
@@ -254,23 +275,13 @@ describe.skipIf(info === null)('webgpu backend', () => {
     });
     it('chooses 64x64 tiles unless they pad the gradient by over a quarter more', async () => {
       tf.env().set('IWLAB_WEBGPU_FILTER_TILE', 0);
-      const keys: string[] = [];
-      const backend = tf.findBackend('webgpu') as unknown as {
-        runWebGPUProgram: (program: object, ...rest: unknown[]) => unknown;
-      };
-      const original = backend.runWebGPUProgram;
-      backend.runWebGPUProgram = function (this: unknown, program: object, ...rest: unknown[]) {
-        keys.push(String((program as { shaderKey?: string }).shaderKey));
-        return original.call(this, program, ...rest);
-      };
-      try {
-        await tf.setBackend('webgpu');
-        // 27 x 5 (a 64x64 tile is 4x the padded work of 32x32); 54 x 40 (the same padded work).
-        for (const [inC, outC, expected] of [
-          [3, 5, 32],
-          [6, 40, 64],
-        ] as const) {
-          keys.length = 0;
+      await tf.setBackend('webgpu');
+      // 27 x 5 (a 64x64 tile is 4x the padded work of 32x32); 54 x 40 (the same padded work).
+      for (const [inC, outC, expected] of [
+        [3, 5, 32],
+        [6, 40, 64],
+      ] as const) {
+        const { keys } = await programsRun(async () => {
           const x = tf.ones([2, 6, 6, inC]) as tf.Tensor4D;
           const dy = tf.ones([2, 4, 4, outC]) as tf.Tensor4D;
           const dw = tf
@@ -282,29 +293,16 @@ describe.skipIf(info === null)('webgpu backend', () => {
             ) as tf.Tensor;
           await dw.data();
           tf.dispose([x, dy, dw]);
-          expect(keys).toContain(`iwlabConv2DFilterGradSplitK${expected}`);
-        }
-      } finally {
-        backend.runWebGPUProgram = original;
+        });
+        expect(keys).toContain(`iwlabConv2DFilterGradSplitK${expected}`);
       }
     });
     for (const [tile, c] of [32, 64].flatMap((t) => cases.map((c) => [t, c] as const))) {
       it(`${c.x.join('x')} → ${c.outC}, ${c.k}x${c.k} stride ${c.stride} ${c.pad}, tile ${tile}`, async () => {
         tf.env().set('IWLAB_WEBGPU_FILTER_TILE', tile);
         expect(installedFastKernels('webgpu')).toContain('Conv2DBackpropFilter');
-        const ran: string[] = [];
-        const keys: string[] = [];
-        const backend = tf.findBackend('webgpu') as unknown as {
-          runWebGPUProgram: (program: object, ...rest: unknown[]) => unknown;
-        };
-        const original = backend.runWebGPUProgram;
-        backend.runWebGPUProgram = function (this: unknown, program: object, ...rest: unknown[]) {
-          ran.push(program.constructor.name);
-          keys.push(String((program as { shaderKey?: string }).shaderKey));
-          return original.call(this, program, ...rest);
-        };
-        try {
-          await expectSameAsCpu(() => {
+        const { names: ran, keys } = await programsRun(() =>
+          expectSameAsCpu(() => {
             const r = Rng.fromSeed(c.x[3] * 1000 + c.outC);
             const x = values(r, [...c.x]) as tf.Tensor4D;
             const w = values(r, [c.k, c.k, c.x[3], c.outC]) as tf.Tensor4D;
@@ -314,10 +312,8 @@ describe.skipIf(info === null)('webgpu backend', () => {
             )(w);
             tf.dispose([x, w, dy]);
             return [dw];
-          });
-        } finally {
-          backend.runWebGPUProgram = original;
-        }
+          }),
+        );
         expect(ran).toContain('Conv2DFilterGradSplitKProgram');
         expect(keys).toContain(`iwlabConv2DFilterGradSplitK${tile}`);
         expect(ran).not.toContain('Conv2DDerFilterProgram');

@@ -1,9 +1,10 @@
 // Softmax cross-entropy from integer labels as one kernel, and its gradient as one more
 // (contract: SPARSE_SOFTMAX_CE_KERNEL in @iwlab/core; @iwlab/losses calls it where registered).
-// tfjs composes the loss from max, sub, exp, sum, log, oneHot, cast, mul... ~14 kernels and ~10 GPU
-// programs forward and as many backward. Every kernel costs CPU time to launch: on webgpu that was
-// about a third of the small CNN's step (bench/webgpu-anatomy.ts), on the cpu backend it is most of
-// a tiny MLP's. The loss itself is a few operations per logit.
+// tfjs ops compose the loss from max, sub, exp, sum, log, oneHot, cast, mul...: @iwlab/losses' `ce`
+// with its gradient was 58 kernels on the cpu backend (the engine's Identity clones included),
+// 8 with these two. Every kernel costs CPU time to launch: on webgpu the loss was ~20 of the small
+// CNN's 76 GPU programs per step, and these kernels took its CPU share from ~2.5 to ~1.7 ms
+// (bench/RESULTS.md, session 4). The loss itself is a few operations per logit.
 import { SPARSE_SOFTMAX_CE_GRAD_KERNEL, SPARSE_SOFTMAX_CE_KERNEL } from '@iwlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -92,11 +93,16 @@ const ROW_STATS = `
   }
 `;
 
-/** One thread per example (B is at most a batch; K is small in this project's tasks). */
-class LossProgram extends FlatProgram {
-  readonly variableNames = ['logits', 'labels'];
+/**
+ * Both programs: one invocation per output, on the row `base` (K = numClasses logits from there);
+ * a row with a non-finite logit writes NaN, anything else runs the subclass's `body`, which has
+ * `k`, `row`, `base` and the row maximum `m` in scope.
+ */
+abstract class RowProgram extends FlatProgram {
   readonly uniforms = 'numClasses : i32,';
-  readonly shaderKey = 'iwlabSparseSoftmaxCe';
+  /** Which row output `index` reads. */
+  protected abstract readonly rowOfIndex: string;
+  protected abstract body(): string;
 
   getUserCode(): string {
     return `
@@ -104,46 +110,47 @@ class LossProgram extends FlatProgram {
       fn main(index : i32) {
         if (index < uniforms.size) {
           let k = uniforms.numClasses;
-          let base = index * k;
-          if (!rowFinite(base, k)) {
-            result[index] = uniforms.NAN;
-            return;
-          }
-          let m = rowMax(base, k);
-          let y = labels[index];
-          var picked = 0.0;
-          if (y >= 0 && y < k) { picked = logits[base + y]; }
-          result[index] = (m - picked) + log(rowTotal(base, k, m));
-        }
-      }
-    `;
-  }
-}
-
-/** One thread per logit: each recomputes its row's statistics (K reads, cached). */
-class GradProgram extends FlatProgram {
-  readonly variableNames = ['dy', 'logits', 'labels'];
-  readonly uniforms = 'numClasses : i32,';
-  readonly shaderKey = 'iwlabSparseSoftmaxCeGrad';
-
-  getUserCode(): string {
-    return `
-      ${ROW_STATS}
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          let k = uniforms.numClasses;
-          let row = index / k;
+          let row = ${this.rowOfIndex};
           let base = row * k;
           if (!rowFinite(base, k)) {
             result[index] = uniforms.NAN;
             return;
           }
           let m = rowMax(base, k);
-          let p = exp(logits[index] - m) / rowTotal(base, k, m);
-          let isLabel = labels[row] == index - base;
-          result[index] = dy[row] * (p - select(0.0, 1.0, isLabel));
+          ${this.body()}
         }
       }
+    `;
+  }
+}
+
+/** One invocation per example (B is at most a batch; K is small in this project's tasks). */
+class LossProgram extends RowProgram {
+  readonly variableNames = ['logits', 'labels'];
+  readonly shaderKey = 'iwlabSparseSoftmaxCe';
+  protected readonly rowOfIndex = 'index';
+
+  protected body(): string {
+    return `
+      let y = labels[row];
+      var picked = 0.0;
+      if (y >= 0 && y < k) { picked = logits[base + y]; }
+      result[index] = (m - picked) + log(rowTotal(base, k, m));
+    `;
+  }
+}
+
+/** One invocation per logit: each recomputes its row's statistics (K reads, cached). */
+class GradProgram extends RowProgram {
+  readonly variableNames = ['dy', 'logits', 'labels'];
+  readonly shaderKey = 'iwlabSparseSoftmaxCeGrad';
+  protected readonly rowOfIndex = 'index / k';
+
+  protected body(): string {
+    return `
+      let p = exp(logits[index] - m) / rowTotal(base, k, m);
+      let isLabel = labels[row] == index - base;
+      result[index] = dy[row] * (p - select(0.0, 1.0, isLabel));
     `;
   }
 }
