@@ -88,16 +88,22 @@ export function validateOptimizerSpec(spec: OptimizerSpec, field = 'optimizer'):
 }
 
 /**
- * θ − lr·d: one kernel where the backend has @iwlab/core's DESCENT_STEP_KERNEL (@iwlab/backend
- * registers it on cpu, wasm and webgpu), else tfjs's mul and sub, rounded the same way.
+ * θ − lr·d: one kernel where the backend has @iwlab/core's DESCENT_STEP_KERNEL (`fused`, looked
+ * up once per update; @iwlab/backend registers it on cpu and webgpu), else tfjs's mul and sub,
+ * rounded the same way.
  */
-function descentStep(variable: tf.Variable, direction: tf.Tensor, lr: tf.Scalar): tf.Tensor {
+function descentStep(
+  variable: tf.Variable,
+  direction: tf.Tensor,
+  lr: tf.Scalar,
+  fused: boolean,
+): tf.Tensor {
   if (
+    fused &&
     variable.dtype === 'float32' &&
     direction.dtype === 'float32' &&
     lr.dtype === 'float32' &&
-    tf.util.arraysEqual(variable.shape, direction.shape) &&
-    tf.getKernel(DESCENT_STEP_KERNEL, tf.getBackend()) !== undefined
+    tf.util.arraysEqual(variable.shape, direction.shape)
   ) {
     return tf
       .engine()
@@ -140,11 +146,12 @@ abstract class SlottedOptimizer implements Optimizer {
     this.iterations += 1;
     const decay = this.spec.weightDecay ?? 0;
     const decoupled = this.spec.decoupledWeightDecay ?? false;
+    const fused = tf.getKernel(DESCENT_STEP_KERNEL, tf.getBackend()) !== undefined;
     tf.tidy(() => {
       variables.forEach((variable, i) => {
         let g = grads[i] as tf.Tensor;
         if (decay > 0 && !decoupled) g = tf.add(g, tf.mul(variable, decay));
-        let next = descentStep(variable, this.direction(i, g), lr);
+        let next = descentStep(variable, this.direction(i, g), lr, fused);
         if (decay > 0 && decoupled) next = tf.sub(next, tf.mul(variable, tf.mul(lr, decay)));
         variable.assign(next);
       });
