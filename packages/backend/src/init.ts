@@ -29,9 +29,9 @@ export interface InitBackendOptions extends NativeKernelsOptions {
   /**
    * Register the fast training kernels for the chosen backend (default true; see
    * `installFastKernels`), and on cpu, wasm and webgpu the one-kernel softmax cross-entropy
-   * that @iwlab/losses uses where registered (`details.lossKernels`) and the one-kernel descent
-   * step of @iwlab/train's optimizers (`details.optimizerKernels`). False leaves the stock tfjs
-   * kernels, e.g. to compare against them.
+   * that @iwlab/losses uses where registered (`details.lossKernels`), and on cpu and webgpu the
+   * one-kernel descent step of @iwlab/train's optimizers (`details.optimizerKernels`). False
+   * leaves the stock tfjs kernels, e.g. to compare against them.
    */
   readonly fastKernels?: boolean;
   /**

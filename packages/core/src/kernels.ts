@@ -5,8 +5,8 @@
 // `fastKernels: false`); both paths must give the same values and gradients.
 
 /**
- * Softmax cross-entropy per example from integer labels, one kernel (tfjs composes it from ~14
- * kernels, and as many again for its gradient).
+ * Softmax cross-entropy per example from integer labels, one kernel (with its gradient, 8 kernels
+ * where tfjs ops took 58 on the cpu backend, the engine's Identity clones included).
  * - inputs `{ logits: float32 [B, K], labels: int32 [B] }`, output float32 `[B]`:
  *   `log Σ_j exp(z_bj) − z_b,y_b`, computed as `m + log Σ_j exp(z_bj − m)` with `m = max_j z_bj`.
  * - a label outside `[0, K)` selects no class: the row's value is the log-sum-exp alone (what

@@ -2,7 +2,7 @@
 // call it where registered). An optimizer applies it to every variable every step, and tfjs ops
 // make it two kernels (mul, sub): 16 of the small CNN's 57 GPU programs per step on webgpu, each
 // with its CPU cost to launch (bench/webgpu-anatomy.ts). On the cpu backend the loop below is
-// also ~8x faster than tfjs's two.
+// also 7-9x faster than tfjs's two (1M elements: 4.3-5.3 against 38-45 ms; 512: 3 against 20 us).
 import { DESCENT_STEP_KERNEL } from '@iwlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import {
