@@ -39,6 +39,7 @@ beforeAll(async () => {
       'Mean',
       'Sum',
       'Tile',
+      'Identity',
       '_FusedMatMul',
       ...nativeOnly,
     ].sort(),
@@ -367,6 +368,49 @@ describe('wasm tile', () => {
     const g = tf.grad((v: tf.Tensor) => tf.sum(tf.tile(v, [4, 1])))(tf.tensor2d([[1, 2, 3]]));
     expect(await g.array()).toEqual([[4, 4, 4]]);
     tf.dispose([b, g]);
+  });
+});
+
+describe('wasm identity', () => {
+  it('shares the source data instead of copying it, and outlives the source', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory();
+    const heapBuffersBefore = tf.backend().numDataIds();
+    const x = tf.tensor2d([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    const y = tf.clone(x);
+    // One data buffer for both, in the engine and on the heap: stock wasm copied (2 of each).
+    expect(tf.memory().numDataBuffers - before.numDataBuffers).toBe(1);
+    expect(tf.backend().numDataIds() - heapBuffersBefore).toBe(1);
+    x.dispose();
+    expect(await y.array()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    y.dispose();
+    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers);
+    expect(tf.backend().numDataIds()).toBe(heapBuffersBefore);
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+  });
+
+  it('clones int32, bool and string tensors with their values and dtype', async () => {
+    await tf.setBackend('wasm');
+    const sources = [
+      tf.tensor1d([7, -3], 'int32'),
+      tf.tensor1d([true, false], 'bool'),
+      tf.tensor1d(['a', 'bc']),
+    ];
+    const clones = sources.map((t) => tf.clone(t));
+    tf.dispose(sources);
+    expect(clones.map((t) => t.dtype)).toEqual(['int32', 'bool', 'string']);
+    expect(await Promise.all(clones.map((t) => t.array()))).toEqual([
+      [7, -3],
+      [1, 0],
+      ['a', 'bc'],
+    ]);
+    tf.dispose(clones);
   });
 });
 

@@ -8,6 +8,7 @@ import { conv2dFilterGradient, conv2dInputGradient } from './internal/kernels/co
 import {
   type HeapBackend,
   hasHeap,
+  hasRefCounts,
   isWebgpuProgramBackend,
   type Pad,
   type Rounding,
@@ -44,6 +45,7 @@ export type FastKernelName =
   | 'Sum'
   | 'Mean'
   | 'Tile'
+  | 'Identity'
   | '_FusedMatMul'
   | 'Multiply'
   | 'Add'
@@ -364,6 +366,18 @@ const IMPLS: Record<FastKernelName, Impl> = {
     }
     return tileOnHeap(backend, x, args.attrs?.reps as number[]);
   },
+  // The engine clones (Identity) every tensor a gradient saves: ~30 per small-CNN step. Stock wasm
+  // copies each on the heap; tensors are immutable, so the clone can share the data, as wasm's
+  // own Reshape and the cpu and webgpu backends' Identity do.
+  Identity: (args, stock) => {
+    const x = args.inputs.x;
+    const backend = args.backend;
+    if (!hasHeap(backend) || !hasRefCounts(backend) || x === undefined || x.dtype === 'string') {
+      return callStock(stock, args, 'Identity');
+    }
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  },
 };
 
 /**
@@ -382,6 +396,7 @@ const DEFAULT_KERNELS: Readonly<Record<string, readonly FastKernelName[]>> = {
     'Sum',
     'Mean',
     'Tile',
+    'Identity',
     '_FusedMatMul',
   ],
 };

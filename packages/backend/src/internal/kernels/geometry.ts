@@ -17,6 +17,15 @@ export function hasHeap(backend: unknown): backend is HeapBackend {
   return typeof b?.typedArrayFromHeap === 'function' && typeof b.makeOutput === 'function';
 }
 
+/** A backend whose data buffers are reference counted, so that tensors may share one. */
+export interface RefCountedBackend {
+  incRef(dataId: tf.DataId): void;
+}
+
+export function hasRefCounts(backend: unknown): backend is RefCountedBackend {
+  return typeof (backend as Partial<RefCountedBackend> | null)?.incRef === 'function';
+}
+
 /** What the cpu backend offers a JS kernel (public methods of MathBackendCPU). */
 interface CpuBackend {
   readSync(dataId: tf.DataId): tf.BackendValues;
