@@ -1,13 +1,15 @@
-// The zoo's own layers (masked pooling, option-A shortcut, seeded dropout) have no tfjs tests
+// The zoo's own layers (masked pooling, option-A shortcut, seeded dropout, input convolution) have no tfjs tests
 // behind them, so their gradients are checked here against central finite differences, in
 // float32 with a step and tolerance to match; smooth activations keep the differences off ReLU kinks.
 import '@tensorflow/tfjs-backend-cpu';
 import { Rng } from '@iwlab/core';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { disposedAfterEach } from './__tests__/disposable-models.js';
 import type { ZooModel, ZooSpec } from './index.js';
 import { ChannelPadShortcut } from './internal/channel-pad-shortcut.js';
+import { InputConv2D } from './internal/input-conv.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -172,5 +174,75 @@ describe('gradients match central finite differences', () => {
       true,
     );
     x.dispose();
+  });
+});
+
+describe('the convolution on the input (InputConv2D)', () => {
+  const cases = [
+    { padding: 'same', strides: 1, bias: true },
+    { padding: 'valid', strides: 1, bias: true },
+    { padding: 'same', strides: 2, bias: false },
+    { padding: 'valid', strides: 2, bias: true },
+  ] as const;
+  for (const { padding, strides, bias } of cases) {
+    it(`matches tfjs-layers' Conv2D: ${padding}, stride ${strides}, ${bias ? 'with' : 'no'} bias`, () => {
+      const init = () => tfl.initializers.glorotUniform({ seed: 7 });
+      const biasInit = () => tfl.initializers.randomUniform({ minval: -1, maxval: 1, seed: 8 });
+      const common = { filters: 4, kernelSize: 3, strides, padding, name: 'c' } as const;
+      const ours = new InputConv2D({
+        ...common,
+        kernelInitializer: init(),
+        ...(bias ? { biasInitializer: biasInit() } : {}),
+      });
+      const theirs = tfl.layers.conv2d({
+        ...common,
+        useBias: bias,
+        kernelInitializer: init(),
+        ...(bias ? { biasInitializer: biasInit() } : {}),
+      });
+      const x = tf.randomNormal([2, 7, 6, 3], 0, 1, 'float32', 4);
+      const run = (layer: tfl.layers.Layer) => {
+        const out = layer.apply(x) as tf.Tensor;
+        const c = tf.randomNormal(out.shape, 0, 1, 'float32', 5);
+        const f = (input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, c));
+        const weights = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+        const { grads } = tf.variableGrads(() => f(x) as tf.Scalar, weights);
+        const dx = tf.grad(f)(x);
+        const result = [out, dx, ...weights.map((w) => grads[w.name] as tf.Tensor)];
+        return { result, shape: layer.computeOutputShape([null, 7, 6, 3]) };
+      };
+      const a = run(ours);
+      const b = run(theirs);
+      expect(a.shape).toEqual(b.shape);
+      expect(a.result.map((t) => t.shape)).toEqual(b.result.map((t) => t.shape));
+      expect(ours.weights.map((w) => w.originalName.split('/').pop())).toEqual(
+        bias ? ['kernel', 'bias'] : ['kernel'],
+      );
+      a.result.forEach((t, i) => {
+        const expected = b.result[i]?.dataSync() as Float32Array;
+        t.dataSync().forEach((v, j) => expect(v).toBeCloseTo(expected[j] as number, 5));
+      });
+      tf.dispose([x, ...a.result, ...b.result]);
+      ours.dispose();
+      theirs.dispose();
+    });
+  }
+
+  it("spares a zoo CNN's training step the data's gradient, which stays available", async () => {
+    const m = make({ kind: 'small-cnn', inputShape: [8, 8, 3], numClasses: 2, seed: 1 });
+    const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 3);
+    const loss = () => tf.sum(m.apply(x, true)) as tf.Scalar;
+    const profile = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(loss, [...m.trainableVariables]);
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    const kernels = profile.kernels.map((k) => k.name);
+    // Two convolutions: conv2's input gradient feeds conv1's weights; conv1's would feed nothing.
+    expect(kernels.filter((k) => k === 'Conv2DBackpropFilter')).toHaveLength(2);
+    expect(kernels.filter((k) => k === 'Conv2DBackpropInput')).toHaveLength(1);
+    const dx = tf.grad((input: tf.Tensor) => tf.sum(m.apply(input, true)))(x);
+    expect(dx.shape).toEqual(x.shape);
+    expect(Array.from(dx.dataSync()).some((v) => v !== 0)).toBe(true);
+    tf.dispose([x, dx]);
   });
 });

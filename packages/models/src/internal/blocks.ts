@@ -3,6 +3,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Activation } from '../spec.js';
 import type { BuildContext } from './build-context.js';
+import { InputConv2D } from './input-conv.js';
 import { type DropoutClock, SeededDropout } from './seeded-dropout.js';
 
 export type Sym = tfl.SymbolicTensor;
@@ -40,20 +41,41 @@ export function conv(
   name: string,
 ): Sym {
   const fanIn = opts.kernelSize * opts.kernelSize * lastDim(x);
+  const kernelInitializer = ctx.kernel();
+  const biasInitializer = opts.useBias ? ctx.bias(fanIn) : undefined;
+  const strides = opts.strides ?? 1;
+  // On the data, a convolution whose gradient skips the input's (see InputConv2D).
+  if (isModelInput(x)) {
+    return one(
+      new InputConv2D({
+        filters,
+        kernelSize: opts.kernelSize,
+        strides,
+        padding: opts.padding,
+        kernelInitializer,
+        ...(biasInitializer === undefined ? {} : { biasInitializer }),
+        name,
+      }).apply(x),
+    );
+  }
   return one(
     tfl.layers
       .conv2d({
         filters,
         kernelSize: opts.kernelSize,
-        strides: opts.strides ?? 1,
+        strides,
         padding: opts.padding,
         useBias: opts.useBias,
-        kernelInitializer: ctx.kernel(),
-        ...(opts.useBias ? { biasInitializer: ctx.bias(fanIn) } : {}),
+        kernelInitializer,
+        ...(biasInitializer === undefined ? {} : { biasInitializer }),
         name,
       })
       .apply(x),
   );
+}
+
+function isModelInput(x: Sym): boolean {
+  return x.sourceLayer.getClassName() === 'InputLayer';
 }
 
 /** PyTorch's (and He et al.'s) BN constants: running-average momentum 0.1 (Keras 0.9), ε 1e-5. */
