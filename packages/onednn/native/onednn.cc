@@ -10,6 +10,9 @@
 // except when a side has very few channels (the RGB input layer), where NHWC is kept.
 #include <napi.h>
 #include <omp.h>
+#include <pthread.h>
+
+#include <csignal>
 
 #include <algorithm>
 #include <cstdint>
@@ -40,6 +43,34 @@ enum Field : int {
 
 // Below this many channels on a side, blocking that side pads it to 16 and wastes most of the work.
 constexpr int kMinChannelsToBlock = 8;
+
+// oneDNN 2.x's JIT GEMM kernels (dnnl_sgemm, and the gemm-based convolutions it picks for layers
+// with few channels) point the stack pointer into a heap workspace while they run (oneDNN issue
+// #4845, fixed in 3.11; Debian 12 ships 2.6.3): a signal handled meanwhile writes its frame over
+// the heap, which later aborts in malloc or silently corrupts data. Node handles signals in
+// ordinary runs: SIGINT in sweep workers (how a sweep stops them), SIGWINCH when stdout is a
+// terminal, SIGPROF under the CPU profiler. So every call into oneDNN runs with asynchronous
+// signals blocked on the calling thread; a signal that arrives meanwhile is delivered when the
+// call returns. OpenMP's worker threads are first started inside such a call, so they inherit the
+// blocked mask. Fault signals stay unblocked: a fault while they are blocked kills the process
+// without running the handler (V8's, Node's) that would report it.
+class SignalsDeferred {
+ public:
+  SignalsDeferred() {
+    sigset_t asynchronous;
+    sigfillset(&asynchronous);
+    for (int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS}) {
+      sigdelset(&asynchronous, fault);
+    }
+    pthread_sigmask(SIG_BLOCK, &asynchronous, &saved_);
+  }
+  ~SignalsDeferred() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+  SignalsDeferred(const SignalsDeferred&) = delete;
+  SignalsDeferred& operator=(const SignalsDeferred&) = delete;
+
+ private:
+  sigset_t saved_;
+};
 
 dnnl::engine& Engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -233,6 +264,7 @@ float* Floats(const Napi::Value& value) {
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   try {
+    const SignalsDeferred deferred;
     const Op op = static_cast<Op>(info[0].As<Napi::Number>().Int32Value());
     const int32_t* g = info[1].As<Napi::Int32Array>().Data();
     const bool with_bias = info[5].IsTypedArray();
@@ -279,6 +311,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   const bool tb = info[8].ToBoolean();
   const int64_t stride_a = info[9].As<Napi::Number>().Int64Value();
   const int64_t stride_b = info[10].As<Napi::Number>().Int64Value();
+  const SignalsDeferred deferred;
   for (int64_t i = 0; i < batch; i++) {
     const dnnl_status_t status =
         dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, a + i * stride_a, ta ? m : k,
