@@ -220,7 +220,9 @@ describe('the convolution on the input (InputConv2D)', () => {
       );
       a.result.forEach((t, i) => {
         const expected = b.result[i]?.dataSync() as Float32Array;
-        t.dataSync().forEach((v, j) => expect(v).toBeCloseTo(expected[j] as number, 5));
+        for (const [j, v] of t.dataSync().entries()) {
+          expect(v).toBeCloseTo(expected[j] as number, 5);
+        }
       });
       tf.dispose([x, ...a.result, ...b.result]);
       ours.dispose();
