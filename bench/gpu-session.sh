@@ -9,7 +9,8 @@
 # CUDA; the bench with tfjs's stock kernels (what @iwlab/backend's webgpu changes bring); the
 # anatomy of a step (bench/webgpu-anatomy.ts: GPU time per kernel through timestamp queries, Dawn
 # option, filter-gradient tile (32 against the default 64), loss (tfjs's formula against the
-# one-kernel cross-entropy) and kernel variants); a CPU profile of the JS side.
+# one-kernel cross-entropy) and kernel variants); a CPU profile of the JS side; the zoo's models
+# at batch 16.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-gpu-results}
@@ -83,4 +84,10 @@ log "CPU profile of the JS side"
 capped 60 node --cpu-prof --cpu-prof-dir="$out" --cpu-prof-name=webgpu-step.cpuprofile \
   bench/dist/webgpu-anatomy.js --batch "$batch" --steps "${ASTEPS:-100}" --warmup "$warmup" \
   --profile-steps 0 2>&1 | quiet >/dev/null
+
+# Last, as budget allows: the zoo's models (tfjs-layers, what `iwlab reproduce` trains) at the
+# paper's batch 16, where the CPU's share of a step decides the rate.
+log "anatomy: the zoo's models at batch 16"
+IWLAB_DAWN_OPTIONS=$TS capped 90 node bench/dist/webgpu-anatomy.js --nets zoo-small,zoo-bl \
+  --batch 16 --steps "${ASTEPS:-100}" --warmup "$warmup" 2>&1 | quiet
 log "done"

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '@iwlab/backend';
 import type { BackendChoice } from '@iwlab/core';
 import { profileKernels } from './lib/kernel-profile.js';
-import { NET_NAMES, type NetName } from './lib/nets.js';
+import { parseNetNames } from './lib/nets.js';
 import { prepareTraining } from './lib/train-loop.js';
 
 const { values } = parseArgs({
@@ -19,10 +19,8 @@ const { values } = parseArgs({
     top: { type: 'string', default: '25' },
   },
 });
-const net = values.net as NetName;
-if (!(NET_NAMES as readonly string[]).includes(net)) {
-  throw new Error(`--net: unknown net "${net}"; use ${NET_NAMES.join(', ')}`);
-}
+const [net] = parseNetNames(values.net, '--net');
+if (net === undefined) throw new Error('--net: name one net');
 const info = await initBackend(values.backend as BackendChoice, {
   ...(values.threads === undefined ? {} : { threads: Number(values.threads) }),
 });

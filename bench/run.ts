@@ -6,7 +6,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseBenchArgs } from './lib/args.js';
-import type { NetName } from './lib/nets.js';
+import { type NetName, peerNet } from './lib/nets.js';
 
 const run = promisify(execFile);
 const args = parseBenchArgs();
@@ -32,10 +32,8 @@ async function measure(cmd: string, argv: string[]): Promise<Measured> {
   return parsed;
 }
 
-/** What both sides of the comparison are told: the same net, steps, batch and threads. */
-const shared = (net: NetName, threads: number) => [
-  '--net',
-  net,
+/** What both sides of the comparison are told besides the net: steps, batch and threads. */
+const shared = (threads: number) => [
   '--steps',
   String(args.steps),
   '--batch',
@@ -48,16 +46,21 @@ const shared = (net: NetName, threads: number) => [
 
 const iwlabArgv = (net: NetName, threads: number) => [
   ...trainOne,
-  ...shared(net, threads),
+  '--net',
+  net,
+  ...shared(threads),
   '--backend',
   args.backend,
   ...(args.stockKernels ? ['--stock-kernels'] : []),
   ...(args.opKernels ? ['--op-kernels'] : []),
 ];
 
+// The zoo's nets have the same architectures as the peer's.
 const torchArgv = (net: NetName, threads: number) => [
   torchPeer,
-  ...shared(net, threads),
+  '--net',
+  peerNet(net),
+  ...shared(threads),
   '--device',
   args.torchDevice,
 ];

@@ -14,7 +14,7 @@ import { webgpuDispatchCacheStats } from '@iwlab/backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { startBenchBackend } from './lib/backend.js';
 import { profileKernels } from './lib/kernel-profile.js';
-import { NET_NAMES, type NetName } from './lib/nets.js';
+import { NET_NAMES, parseNetNames } from './lib/nets.js';
 import { type BenchLoss, prepareTraining, warmUp } from './lib/train-loop.js';
 
 const { values } = parseArgs({
@@ -99,7 +99,7 @@ if (values.loss !== 'iwlab' && values.loss !== 'tfjs') throw new Error('--loss: 
 const lossChoice: BenchLoss = values.loss;
 const steps = Number(values.steps);
 const results: Record<string, unknown>[] = [];
-for (const net of values.nets.split(',') as NetName[]) {
+for (const net of parseNetNames(values.nets, '--nets')) {
   const setup = prepareTraining(net, batch, 1, lossChoice);
   const warmup = Number(values.warmup);
   await warmUp(setup.step, warmup);

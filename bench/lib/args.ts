@@ -1,7 +1,7 @@
 // Command-line options of the bench (node:util's parseArgs: no dependency needed).
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { NET_NAMES, type NetName } from './nets.js';
+import { NET_NAMES, type NetName, parseNetNames } from './nets.js';
 
 export interface BenchArgs {
   /** iwlab backend: auto | tensorflow | webgpu | wasm | cpu. */
@@ -62,17 +62,12 @@ export function parseBenchArgs(argv: readonly string[] = process.argv.slice(2)):
     },
     allowPositionals: false,
   });
-  const nets = values.nets.split(',').map((n) => n.trim());
-  for (const net of nets) {
-    if (!(NET_NAMES as readonly string[]).includes(net)) {
-      throw new Error(`--nets: unknown net "${net}"; use ${NET_NAMES.join(', ')}`);
-    }
-  }
+  const nets = parseNetNames(values.nets, '--nets');
   return {
     backend: values.backend,
     steps: positiveInt(values.steps, 'steps'),
     batch: positiveInt(values.batch, 'batch'),
-    nets: nets as NetName[],
+    nets,
     peer: !values['no-peer'],
     sweep: !values['no-sweep'],
     procs: positiveInt(values.procs, 'procs'),

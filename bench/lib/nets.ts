@@ -1,10 +1,32 @@
 // The two reference CNNs of the bench, in raw tfjs ops (the bench measures the backend and the
 // training loop, not a model library). Their PyTorch twins are in peers/torch_bench.py.
+// `zoo-small` and `zoo-bl` are the same two architectures as @iwlab/models builds them
+// (tfjs-layers, what `iwlab reproduce` trains), to see whether the bench's figures carry over.
 import { Rng } from '@iwlab/core';
+import { createModel } from '@iwlab/models';
 import * as tf from '@tensorflow/tfjs-core';
 
-export type NetName = 'small' | 'bl';
+type RawNetName = 'small' | 'bl';
+export type NetName = RawNetName | 'zoo-small' | 'zoo-bl';
+/** What the bench runs unless told. */
 export const NET_NAMES: readonly NetName[] = ['small', 'bl'];
+export const ALL_NET_NAMES: readonly NetName[] = ['small', 'bl', 'zoo-small', 'zoo-bl'];
+
+/** Checks a comma-separated list of net names (`flag` names the option in the error). */
+export function parseNetNames(list: string, flag: string): NetName[] {
+  const nets = list.split(',').map((n) => n.trim());
+  for (const net of nets) {
+    if (!(ALL_NET_NAMES as readonly string[]).includes(net)) {
+      throw new Error(`${flag}: unknown net "${net}"; use ${ALL_NET_NAMES.join(', ')}`);
+    }
+  }
+  return nets as NetName[];
+}
+
+/** The PyTorch peer's net of the same architecture. */
+export function peerNet(name: NetName): RawNetName {
+  return name === 'zoo-small' ? 'small' : name === 'zoo-bl' ? 'bl' : name;
+}
 
 type Layer =
   | { kind: 'conv'; filters: number; pad: 'same' | 'valid' }
@@ -12,7 +34,7 @@ type Layer =
   | { kind: 'dense'; units: number; relu: boolean };
 
 /** small: conv32-pool-conv64-pool-fc128-fc2 ('same'); bl: Byrd & Lipton's CNN ('valid', ~1.52M params). */
-const LAYERS: Record<NetName, readonly Layer[]> = {
+const LAYERS: Record<RawNetName, readonly Layer[]> = {
   small: [
     { kind: 'conv', filters: 32, pad: 'same' },
     { kind: 'pool' },
@@ -43,6 +65,7 @@ export interface BenchNet {
 
 /** Glorot-uniform weights and zero biases from `seed`. */
 export function buildNet(name: NetName, seed: number, inputShape = [32, 32, 3]): BenchNet {
+  if (name === 'zoo-small' || name === 'zoo-bl') return buildZooNet(name, seed, inputShape);
   const rng = Rng.fromSeed(seed);
   const glorot = (shape: number[], fanIn: number, fanOut: number) => {
     const limit = Math.sqrt(6 / (fanIn + fanOut));
@@ -99,5 +122,21 @@ export function buildNet(name: NetName, seed: number, inputShape = [32, 32, 3]):
     variables,
     parameterCount: variables.reduce((sum, v) => sum + v.size, 0),
     logits: (x) => steps.reduce<tf.Tensor>((t, step) => step(t), x) as tf.Tensor2D,
+  };
+}
+
+function buildZooNet(name: 'zoo-small' | 'zoo-bl', seed: number, inputShape: number[]): BenchNet {
+  const model = createModel({
+    kind: name === 'zoo-small' ? 'small-cnn' : 'bl-cnn',
+    inputShape,
+    numClasses: 2,
+    seed,
+  });
+  const variables = [...model.trainableVariables] as tf.Variable[];
+  return {
+    variables,
+    parameterCount: variables.reduce((sum, v) => sum + v.size, 0),
+    // Training mode, as the trainer calls it (no dropout or batch norm in these two by default).
+    logits: (x) => model.apply(x, true),
   };
 }
