@@ -1,4 +1,4 @@
-// The zoo's own layers (masked pooling, option-A shortcut, seeded dropout, input convolution) have no tfjs tests
+// The zoo's own layers (masked pooling, option-A shortcut, seeded dropout, the layers on the data) have no tfjs tests
 // behind them, so their gradients are checked here against central finite differences, in
 // float32 with a step and tolerance to match; smooth activations keep the differences off ReLU kinks.
 import '@tensorflow/tfjs-backend-cpu';
@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { disposedAfterEach } from './__tests__/disposable-models.js';
 import type { ZooModel, ZooSpec } from './index.js';
 import { ChannelPadShortcut } from './internal/channel-pad-shortcut.js';
-import { InputConv2D } from './internal/input-conv.js';
+import { InputConv2D, InputDense } from './internal/data-layers.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -177,74 +177,128 @@ describe('gradients match central finite differences', () => {
   });
 });
 
-describe('the convolution on the input (InputConv2D)', () => {
-  const cases = [
+/** Output, input gradient and weight gradients of `layer` on `x` against a fixed random cotangent. */
+function valuesAndGradients(layer: tfl.layers.Layer, x: tf.Tensor) {
+  const out = layer.apply(x) as tf.Tensor;
+  const c = tf.randomNormal(out.shape, 0, 1, 'float32', 5);
+  const f = (input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, c));
+  const weights = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+  const { value, grads } = tf.variableGrads(() => f(x) as tf.Scalar, weights);
+  const dx = tf.grad(f)(x);
+  tf.dispose([c, value]);
+  return [out, dx, ...weights.map((w) => grads[w.name] as tf.Tensor)];
+}
+
+/** The zoo's layer and tfjs-layers' agree in shapes, values and every gradient. */
+function expectSameLayer(ours: tfl.layers.Layer, theirs: tfl.layers.Layer, x: tf.Tensor) {
+  const a = valuesAndGradients(ours, x);
+  const b = valuesAndGradients(theirs, x);
+  const inputShape = [null, ...x.shape.slice(1)];
+  expect(ours.computeOutputShape(inputShape)).toEqual(theirs.computeOutputShape(inputShape));
+  expect(a.map((t) => t.shape)).toEqual(b.map((t) => t.shape));
+  expect(ours.weights.map((w) => w.originalName.split('/').pop())).toEqual(
+    theirs.weights.map((w) => w.originalName.split('/').pop()),
+  );
+  a.forEach((t, i) => {
+    const expected = b[i]?.dataSync() as Float32Array;
+    for (const [j, v] of t.dataSync().entries()) {
+      expect(v).toBeCloseTo(expected[j] as number, 5);
+    }
+  });
+  tf.dispose([...a, ...b]);
+  ours.dispose();
+  theirs.dispose();
+}
+
+/** Counts the matmul and convolution kernels of one gradient step through `m`'s variables. */
+async function stepKernels(m: ZooModel, x: tf.Tensor): Promise<Map<string, number>> {
+  const profile = await tf.profile(() => {
+    const loss = () => tf.sum(m.apply(x, true)) as tf.Scalar;
+    const { value, grads } = tf.variableGrads(loss, [...m.trainableVariables]);
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  const counts = new Map<string, number>();
+  for (const { name } of profile.kernels) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return counts;
+}
+
+const init = () => tfl.initializers.glorotUniform({ seed: 7 });
+const biasInit = () => tfl.initializers.randomUniform({ minval: -1, maxval: 1, seed: 8 });
+
+describe('the layers on the data (InputConv2D, InputDense)', () => {
+  const convCases = [
     { padding: 'same', strides: 1, bias: true },
     { padding: 'valid', strides: 1, bias: true },
     { padding: 'same', strides: 2, bias: false },
     { padding: 'valid', strides: 2, bias: true },
   ] as const;
-  for (const { padding, strides, bias } of cases) {
-    it(`matches tfjs-layers' Conv2D: ${padding}, stride ${strides}, ${bias ? 'with' : 'no'} bias`, () => {
-      const init = () => tfl.initializers.glorotUniform({ seed: 7 });
-      const biasInit = () => tfl.initializers.randomUniform({ minval: -1, maxval: 1, seed: 8 });
+  for (const { padding, strides, bias } of convCases) {
+    it(`InputConv2D matches Conv2D: ${padding}, stride ${strides}, ${bias ? 'with' : 'no'} bias`, () => {
       const common = { filters: 4, kernelSize: 3, strides, padding, name: 'c' } as const;
-      const ours = new InputConv2D({
-        ...common,
-        kernelInitializer: init(),
-        ...(bias ? { biasInitializer: biasInit() } : {}),
-      });
-      const theirs = tfl.layers.conv2d({
-        ...common,
-        useBias: bias,
-        kernelInitializer: init(),
-        ...(bias ? { biasInitializer: biasInit() } : {}),
-      });
+      const biases = () => (bias ? { biasInitializer: biasInit() } : {});
       const x = tf.randomNormal([2, 7, 6, 3], 0, 1, 'float32', 4);
-      const run = (layer: tfl.layers.Layer) => {
-        const out = layer.apply(x) as tf.Tensor;
-        const c = tf.randomNormal(out.shape, 0, 1, 'float32', 5);
-        const f = (input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input) as tf.Tensor, c));
-        const weights = layer.trainableWeights.map((w) => w.read() as tf.Variable);
-        const { grads } = tf.variableGrads(() => f(x) as tf.Scalar, weights);
-        const dx = tf.grad(f)(x);
-        const result = [out, dx, ...weights.map((w) => grads[w.name] as tf.Tensor)];
-        return { result, shape: layer.computeOutputShape([null, 7, 6, 3]) };
-      };
-      const a = run(ours);
-      const b = run(theirs);
-      expect(a.shape).toEqual(b.shape);
-      expect(a.result.map((t) => t.shape)).toEqual(b.result.map((t) => t.shape));
-      expect(ours.weights.map((w) => w.originalName.split('/').pop())).toEqual(
-        bias ? ['kernel', 'bias'] : ['kernel'],
+      expectSameLayer(
+        new InputConv2D({ ...common, kernelInitializer: init(), ...biases() }),
+        tfl.layers.conv2d({ ...common, useBias: bias, kernelInitializer: init(), ...biases() }),
+        x,
       );
-      a.result.forEach((t, i) => {
-        const expected = b.result[i]?.dataSync() as Float32Array;
-        for (const [j, v] of t.dataSync().entries()) {
-          expect(v).toBeCloseTo(expected[j] as number, 5);
-        }
-      });
-      tf.dispose([x, ...a.result, ...b.result]);
-      ours.dispose();
-      theirs.dispose();
+      x.dispose();
+    });
+  }
+
+  for (const [shape, bias] of [
+    [[5, 3], true],
+    [[5, 3], false],
+    [[2, 4, 3], true],
+  ] as const) {
+    it(`InputDense matches Dense: input [${shape}], ${bias ? 'with' : 'no'} bias`, () => {
+      const biases = () => (bias ? { biasInitializer: biasInit() } : {});
+      const x = tf.randomNormal([...shape], 0, 1, 'float32', 4);
+      expectSameLayer(
+        new InputDense({ units: 4, kernelInitializer: init(), ...biases(), name: 'd' }),
+        tfl.layers.dense({ units: 4, useBias: bias, kernelInitializer: init(), ...biases() }),
+        x,
+      );
+      x.dispose();
     });
   }
 
   it("spares a zoo CNN's training step the data's gradient, which stays available", async () => {
     const m = make({ kind: 'small-cnn', inputShape: [8, 8, 3], numClasses: 2, seed: 1 });
     const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 3);
-    const loss = () => tf.sum(m.apply(x, true)) as tf.Scalar;
-    const profile = await tf.profile(() => {
-      const { value, grads } = tf.variableGrads(loss, [...m.trainableVariables]);
-      tf.dispose([value, ...Object.values(grads)]);
-    });
-    const kernels = profile.kernels.map((k) => k.name);
+    const kernels = await stepKernels(m, x);
     // Two convolutions: conv2's input gradient feeds conv1's weights; conv1's would feed nothing.
-    expect(kernels.filter((k) => k === 'Conv2DBackpropFilter')).toHaveLength(2);
-    expect(kernels.filter((k) => k === 'Conv2DBackpropInput')).toHaveLength(1);
+    expect(kernels.get('Conv2DBackpropFilter')).toBe(2);
+    expect(kernels.get('Conv2DBackpropInput')).toBe(1);
     const dx = tf.grad((input: tf.Tensor) => tf.sum(m.apply(input, true)))(x);
     expect(dx.shape).toEqual(x.shape);
     expect(Array.from(dx.dataSync()).some((v) => v !== 0)).toBe(true);
     tf.dispose([x, dx]);
+  });
+
+  it('spares dense models the gradient of the data, through flatten and input dropout too', async () => {
+    // Logistic regression: the forward matmul and the kernel's gradient, not the data's.
+    const logreg = make({ kind: 'logreg', inputShape: [3], numClasses: 2, seed: 1 });
+    const x = tf.randomNormal([4, 3], 0, 1, 'float32', 3);
+    const matmuls = (k: Map<string, number>) =>
+      (k.get('BatchMatMul') ?? 0) + (k.get('_FusedMatMul') ?? 0);
+    expect(matmuls(await stepKernels(logreg, x))).toBe(2);
+    // An MLP on [2, 3] inputs (flattened) with input dropout: two forward matmuls, two kernel
+    // gradients and dense2's input gradient (which dense1's weights need); not dense1's.
+    const mlp = make({
+      kind: 'mlp',
+      inputShape: [2, 3],
+      numClasses: 2,
+      seed: 1,
+      hidden: [4],
+      dropout: 0.2,
+      dropoutAt: ['input'],
+    });
+    const x2 = tf.randomNormal([4, 2, 3], 0, 1, 'float32', 3);
+    expect(matmuls(await stepKernels(mlp, x2))).toBe(5);
+    expect(mlp.summary().layers.find((l) => l.name === 'dense1')?.type).toBe('IwlabInputDense');
+    const dx = tf.grad((input: tf.Tensor) => tf.sum(mlp.apply(input, true)))(x2);
+    expect(dx.shape).toEqual(x2.shape);
+    tf.dispose([x, x2, dx]);
   });
 });

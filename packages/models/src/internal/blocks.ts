@@ -3,7 +3,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Activation } from '../spec.js';
 import type { BuildContext } from './build-context.js';
-import { InputConv2D } from './input-conv.js';
+import { InputConv2D, InputDense, readsDataOnly } from './data-layers.js';
 import { type DropoutClock, SeededDropout } from './seeded-dropout.js';
 
 export type Sym = tfl.SymbolicTensor;
@@ -20,17 +20,14 @@ function one(out: Sym | Sym[] | unknown): Sym {
 
 export function dense(ctx: BuildContext, x: Sym, units: number, name: string, useBias = true): Sym {
   const fanIn = lastDim(x);
-  return one(
-    tfl.layers
-      .dense({
-        units,
-        useBias,
-        kernelInitializer: ctx.kernel(),
-        ...(useBias ? { biasInitializer: ctx.bias(fanIn) } : {}),
-        name,
-      })
-      .apply(x),
-  );
+  const kernelInitializer = ctx.kernel();
+  const biasInitializer = useBias ? ctx.bias(fanIn) : undefined;
+  const bias = biasInitializer === undefined ? {} : { biasInitializer };
+  // On the data, a dense layer whose gradient skips the data's (see data-layers.ts).
+  if (readsDataOnly(x)) {
+    return one(new InputDense({ units, kernelInitializer, ...bias, name }).apply(x));
+  }
+  return one(tfl.layers.dense({ units, useBias, kernelInitializer, ...bias, name }).apply(x));
 }
 
 export function conv(
@@ -43,39 +40,23 @@ export function conv(
   const fanIn = opts.kernelSize * opts.kernelSize * lastDim(x);
   const kernelInitializer = ctx.kernel();
   const biasInitializer = opts.useBias ? ctx.bias(fanIn) : undefined;
-  const strides = opts.strides ?? 1;
-  // On the data, a convolution whose gradient skips the input's (see InputConv2D).
-  if (isModelInput(x)) {
+  const bias = biasInitializer === undefined ? {} : { biasInitializer };
+  const geometry = {
+    kernelSize: opts.kernelSize,
+    strides: opts.strides ?? 1,
+    padding: opts.padding,
+  };
+  // On the data, a convolution whose gradient skips the data's (see data-layers.ts).
+  if (readsDataOnly(x)) {
     return one(
-      new InputConv2D({
-        filters,
-        kernelSize: opts.kernelSize,
-        strides,
-        padding: opts.padding,
-        kernelInitializer,
-        ...(biasInitializer === undefined ? {} : { biasInitializer }),
-        name,
-      }).apply(x),
+      new InputConv2D({ filters, ...geometry, kernelInitializer, ...bias, name }).apply(x),
     );
   }
   return one(
     tfl.layers
-      .conv2d({
-        filters,
-        kernelSize: opts.kernelSize,
-        strides,
-        padding: opts.padding,
-        useBias: opts.useBias,
-        kernelInitializer,
-        ...(biasInitializer === undefined ? {} : { biasInitializer }),
-        name,
-      })
+      .conv2d({ filters, ...geometry, useBias: opts.useBias, kernelInitializer, ...bias, name })
       .apply(x),
   );
-}
-
-function isModelInput(x: Sym): boolean {
-  return x.sourceLayer.getClassName() === 'InputLayer';
 }
 
 /** PyTorch's (and He et al.'s) BN constants: running-average momentum 0.1 (Keras 0.9), ε 1e-5. */
