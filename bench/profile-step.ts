@@ -3,10 +3,10 @@
 // the steps; a kernel built from other ops (e.g. a wasm fast kernel) includes theirs, so the
 // totals count nested kernels twice. For deciding what to make faster, not for reporting speed.
 import { parseArgs } from 'node:util';
-import { initBackend } from '@iwlab/backend';
 import type { BackendChoice } from '@iwlab/core';
+import { startBenchBackend } from './lib/backend.js';
 import { profileKernels } from './lib/kernel-profile.js';
-import { parseNetNames } from './lib/nets.js';
+import { parseNetName } from './lib/nets.js';
 import { prepareTraining } from './lib/train-loop.js';
 
 const { values } = parseArgs({
@@ -19,9 +19,8 @@ const { values } = parseArgs({
     top: { type: 'string', default: '25' },
   },
 });
-const [net] = parseNetNames(values.net, '--net');
-if (net === undefined) throw new Error('--net: name one net');
-const info = await initBackend(values.backend as BackendChoice, {
+const net = parseNetName(values.net, '--net');
+const info = await startBenchBackend(values.backend as BackendChoice, {
   ...(values.threads === undefined ? {} : { threads: Number(values.threads) }),
 });
 console.log(`backend ${info.name}; ${JSON.stringify(info.details)}`);

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { BackendChoice } from '@iwlab/core';
 import { startBenchBackend } from './lib/backend.js';
-import { parseNetNames } from './lib/nets.js';
+import { parseNetName } from './lib/nets.js';
 import { timeTraining } from './lib/train-loop.js';
 
 const { values } = parseArgs({
@@ -44,9 +44,7 @@ const info = await startBenchBackend(values.backend as BackendChoice, {
   ...(values.threads === undefined ? {} : { threads: Number(values.threads) }),
 });
 const sweepSeconds = values['sweep-seconds'];
-const [net] = parseNetNames(values.net, '--net');
-if (net === undefined) throw new Error('--net: name one net');
-const result = await timeTraining(net, Number(values.batch), {
+const result = await timeTraining(parseNetName(values.net, '--net'), Number(values.batch), {
   steps: Number(values.steps),
   warmup: Number(values.warmup),
   ...(sweepSeconds === undefined ? {} : { seconds: Number(sweepSeconds), ready: waitForGo }),

@@ -140,9 +140,10 @@ for (const net of parseNetNames(values.nets, '--nets')) {
   }
 
   // GPU time per kernel, where the adapter can say.
+  const profileSteps = Number(values['profile-steps']);
   const gpu =
-    info.details?.['adapter.timestampQuery'] === true
-      ? await profileKernels(setup.step, Number(values['profile-steps']))
+    info.details?.['adapter.timestampQuery'] === true && profileSteps > 0
+      ? await profileKernels(setup.step, profileSteps)
       : null;
   const gpuMsPerStep = gpu === null ? null : gpu.byCall.reduce((sum, [, ms]) => sum + ms, 0);
   setup.dispose();

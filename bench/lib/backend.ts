@@ -1,4 +1,4 @@
-// Starting a backend for one bench process, as train-one.ts and webgpu-anatomy.ts both do.
+// Starting a backend for one bench process (train-one.ts, webgpu-anatomy.ts, profile-step.ts).
 import { type FastKernelName, initBackend, installFastKernels } from '@iwlab/backend';
 import type { BackendChoice, BackendInfo } from '@iwlab/core';
 

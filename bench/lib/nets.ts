@@ -23,6 +23,13 @@ export function parseNetNames(list: string, flag: string): NetName[] {
   return nets as NetName[];
 }
 
+/** Checks one net name (`flag` names the option in the error). */
+export function parseNetName(name: string, flag: string): NetName {
+  const nets = parseNetNames(name, flag);
+  if (nets.length !== 1) throw new Error(`${flag}: name one net, got "${name}"`);
+  return nets[0] as NetName;
+}
+
 /** The PyTorch peer's net of the same architecture. */
 export function peerNet(name: NetName): RawNetName {
   return name === 'zoo-small' ? 'small' : name === 'zoo-bl' ? 'bl' : name;
