@@ -1,8 +1,9 @@
 // `iwlab reproduce` end to end: the real CLI, in child processes as a user runs it, on the 'tiny'
 // preset (2-D only, 6 epochs, 2 weights, 2 models) into a temp dir. Checks the stored runs, the
 // report (plots and claims table, nothing loaded from the network) and that a second invocation
-// skips every finished run.
-import { execFile } from 'node:child_process';
+// skips every finished run; and that an interrupted invocation reports provisional verdicts, then
+// resumes.
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ describe('iwlab reproduce --preset tiny', () => {
       const args = [CLI, 'reproduce', '--preset', 'tiny', '--jobs', '2', '--db', db, '--out', out];
       const first = await run(process.execPath, args, { cwd: dir });
       expect(first.stdout).toMatch(/\[4\/4\] done/);
+      expect(first.stdout).not.toContain('provisional');
 
       const store = new RunStore(db);
       try {
@@ -66,6 +68,46 @@ describe('iwlab reproduce --preset tiny', () => {
 
       const second = await run(process.execPath, args, { cwd: dir });
       expect(second.stdout).toContain('4 of 4 runs already finished, 0 to run');
+    },
+  );
+
+  it.skipIf(!built)(
+    'after an interrupt, says the verdicts are provisional; the next invocation finishes the plan',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'iwlab-e2e-'));
+      const db = join(dir, 'runs.sqlite');
+      const out = join(dir, 'report.html');
+      const args = [CLI, 'reproduce', '--preset', 'tiny', '--jobs', '1', '--db', db, '--out', out];
+      // SIGINT as soon as the plan is printed: the trial process is still starting, so at most
+      // the first run can finish (runs take ~0.1 s here, so a later signal could miss them all).
+      const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let signalled = false;
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        stdout += chunk;
+        if (!signalled && stdout.includes('to run')) {
+          signalled = true;
+          child.kill('SIGINT');
+        }
+      });
+      const code = await new Promise<number | null>((done) => child.on('close', done));
+      expect(stdout).toContain('interrupted');
+      expect(stdout).toContain('sweep stopped after');
+      const finished = Number(/provisional: (\d) of 4 planned runs finished/.exec(stdout)?.[1]);
+      expect(finished).toBeLessThan(4);
+      expect(stdout).toMatch(/(reproduced|inconclusive) \(provisional\)/);
+      expect(code).toBe(1);
+      const partial = readFileSync(out, 'utf8');
+      expect(partial).toContain('id="incomplete"');
+      expect(partial).toContain(`${finished} of 4 planned runs have finished`);
+
+      const second = await run(process.execPath, args, { cwd: dir });
+      expect(second.stdout).toContain(
+        `${finished} of 4 runs already finished, ${4 - finished} to run`,
+      );
+      expect(second.stdout).not.toContain('provisional');
+      expect(readFileSync(out, 'utf8')).not.toContain('id="incomplete"');
     },
   );
 });

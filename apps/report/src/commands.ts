@@ -17,7 +17,7 @@ import {
 import writeFileAtomic from 'write-file-atomic';
 import { ratioLabel } from './charts.js';
 import { formatPlan, type PresetName, reproducePlan } from './presets.js';
-import { buildReport } from './report.js';
+import { buildReport, describeUnfinished } from './report.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -114,7 +114,9 @@ export async function reproduce(options: ReproduceOptions): Promise<void> {
     onEvent,
   }).finally(() => process.off('SIGINT', onSigint));
   const minutes = (performance.now() - started) / 60_000;
-  out(`sweep finished in ${minutes.toFixed(1)} min`);
+  out(
+    `sweep ${controller.signal.aborted ? 'stopped' : 'finished'} after ${minutes.toFixed(1)} min`,
+  );
   await writeReport(
     db,
     options.out,
@@ -161,7 +163,15 @@ async function writeReport(
     });
     await writeAtomically(file, report.html);
     out(`report: ${resolve(file)}`);
-    for (const claim of report.claims) out(`  ${claim.verdict.padEnd(15)} ${claim.statement}`);
+    const { progress } = report;
+    if (report.provisional) {
+      out(
+        `provisional: ${progress.finished} of ${progress.planned} planned runs finished (still to finish: ${describeUnfinished(progress)}); these verdicts use the finished runs only`,
+      );
+    }
+    const tag = report.provisional ? ' (provisional)' : '';
+    for (const claim of report.claims)
+      out(`  ${`${claim.verdict}${tag}`.padEnd(report.provisional ? 29 : 15)} ${claim.statement}`);
   } finally {
     store.close();
   }

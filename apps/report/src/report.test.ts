@@ -1,6 +1,6 @@
 import { RunStore, resolveSpec, runId } from '@iwlab/experiments';
 import { describe, expect, it } from 'vitest';
-import { buildReport } from './report.js';
+import { buildReport, describeUnfinished, runProgress } from './report.js';
 
 // A store filled by hand: one 2-D logreg cell, weights 1:4, 1:1, 4:1, 10 epochs whose fraction
 // predicted positive fans out and collapses; boundary snapshots after epochs 1 and 10.
@@ -69,5 +69,47 @@ describe('buildReport', () => {
     expect(only.claims.find((c) => c.id === 'effect-fades')?.verdict).toBe('reproduced');
     expect(only.html.match(/<tr><td><code>/g)?.length).toBe(3);
     expect(all.html.match(/<tr><td><code>/g)?.length).toBe(6);
+  });
+
+  it('marks every verdict provisional while a planned run has not finished', async () => {
+    const store = filledStore();
+    const finished = store.listRuns().map((run) => run.id);
+    const complete = await buildReport(store, { runIds: finished });
+    expect(complete.provisional).toBe(false);
+    expect(complete.progress).toEqual({ planned: 3, finished: 3, unfinished: {} });
+    expect(complete.html).not.toContain('id="incomplete"');
+    expect(complete.html).not.toContain('class="provisional"');
+
+    // One run interrupted after two epochs, one never started.
+    const spec = resolveSpec({
+      data: { kind: 'synthetic', generator: 'moons' },
+      weights: { kind: 'ratio', ratio: 2 },
+      model: { kind: 'logreg' },
+      reduction: 'mean',
+      optimizer: { kind: 'sgd', lr: 0.1 },
+      epochs: 10,
+      batchSize: 8,
+      seed: 0,
+    });
+    const interrupted = runId(spec);
+    store.beginRun(interrupted, spec);
+    store.recordEpoch(interrupted, 0, 'train', { loss: 1, accuracy: 0.5 });
+    const planned = [...finished, interrupted, 'never-started'];
+    const partial = await buildReport(store, { runIds: planned });
+    const everything = runProgress(store);
+    store.close();
+    expect(partial.progress).toEqual({
+      planned: 5,
+      finished: 3,
+      unfinished: { running: 1, 'not started': 1 },
+    });
+    expect(describeUnfinished(partial.progress)).toBe('1 interrupted, 1 not started');
+    expect(partial.provisional).toBe(true);
+    // The finished cell still gives its verdicts, each marked provisional, under one banner.
+    expect(partial.claims.find((c) => c.id === 'effect-fades')?.verdict).toBe('reproduced');
+    expect(partial.html).toContain('3 of 5 planned runs have finished');
+    expect(partial.html.match(/class="provisional"/g)?.length).toBe(partial.claims.length);
+    // Without a plan, the store's own unfinished runs make it provisional.
+    expect(everything).toEqual({ planned: 4, finished: 3, unfinished: { running: 1 } });
   });
 });

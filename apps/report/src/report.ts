@@ -7,6 +7,7 @@ import {
   cellEffect,
   DEFAULT_CLAIM_THRESHOLDS,
   evaluateClaims,
+  FINISHED_STATUSES,
   groupCells,
   loadRunSeries,
   type RunStore,
@@ -26,10 +27,48 @@ export interface ReportOptions {
   readonly runIds?: readonly string[];
 }
 
+/**
+ * How far the reported runs got. Verdicts use finished runs only, so while any run is still to
+ * finish (interrupted, failed, or never started) they are provisional: more runs can change them.
+ */
+export interface RunProgress {
+  readonly planned: number;
+  /** 'done' or 'diverged': running the plan again would not change them. */
+  readonly finished: number;
+  /** Count per state of the runs still to finish: 'running' (interrupted), 'failed', 'not started'. */
+  readonly unfinished: Readonly<Record<string, number>>;
+}
+
 export interface Report {
   readonly html: string;
   readonly claims: readonly Claim[];
   readonly effects: readonly CellEffect[];
+  readonly progress: RunProgress;
+  /** True when some planned run has not finished: the verdicts may still change. */
+  readonly provisional: boolean;
+}
+
+/** Planned runs absent from the store count as 'not started'. */
+export function runProgress(store: RunStore, runIds?: readonly string[]): RunProgress {
+  const only = runIds === undefined ? undefined : new Set(runIds);
+  const runs = store.listRuns().filter((run) => only === undefined || only.has(run.id));
+  const unfinished: Record<string, number> = {};
+  let finished = 0;
+  for (const run of runs) {
+    if (FINISHED_STATUSES.includes(run.status)) finished++;
+    else unfinished[run.status] = (unfinished[run.status] ?? 0) + 1;
+  }
+  const planned = only?.size ?? runs.length;
+  if (planned > runs.length) unfinished['not started'] = planned - runs.length;
+  return { planned, finished, unfinished };
+}
+
+/** "3 interrupted (running), 12 not started", for the report and the CLI. */
+export function describeUnfinished(progress: RunProgress): string {
+  const label = (state: string) => (state === 'running' ? 'interrupted' : state);
+  return Object.entries(progress.unfinished)
+    .map(([state, n]) => `${n} ${label(state)}`)
+    .join(', ');
 }
 
 const escapeHtml = (s: string) =>
@@ -44,7 +83,7 @@ const VERDICT_CLASS: Record<string, string> = {
   inconclusive: 'maybe',
 };
 
-function claimsTable(claims: readonly Claim[]): string {
+function claimsTable(claims: readonly Claim[], provisional: boolean): string {
   const rows = claims
     .map((c) => {
       const evidence =
@@ -57,7 +96,7 @@ function claimsTable(claims: readonly Claim[]): string {
               )
               .join('')}</ul>`;
       return `<tr><td>${escapeHtml(c.statement)}<div class="src">${escapeHtml(c.source)}</div></td>
-<td class="verdict ${VERDICT_CLASS[c.verdict]}">${escapeHtml(c.verdict)}</td>
+<td class="verdict ${VERDICT_CLASS[c.verdict]}">${escapeHtml(c.verdict)}${provisional ? '<div class="provisional">provisional</div>' : ''}</td>
 <td>${evidence}<div class="rule">Rule: ${escapeHtml(c.rule)}</div></td></tr>`;
     })
     .join('\n');
@@ -172,7 +211,8 @@ h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ccc}table{border-c
 td,th{border:1px solid #ddd;padding:4px 8px;vertical-align:top;text-align:left}th{background:#f4f4f4}
 .verdict{font-weight:bold;white-space:nowrap}.ok{background:#e3f6e3}.no{background:#fbe3e3}.maybe{background:#fff6d6}
 .src,.rule{color:#666;font-size:0.9em}.runs{font-size:0.85em}figure{margin:1em 0;overflow-x:auto}
-.notes{background:#f7f7fb;border-left:4px solid #88a;padding:0.5em 1em}`;
+.notes{background:#f7f7fb;border-left:4px solid #88a;padding:0.5em 1em}
+.incomplete{background:#fff1e0;border-left:4px solid #d80;padding:0.5em 1em}.provisional{font-weight:normal;font-size:0.85em;color:#a50}`;
 
 /** Builds the report from every run in the store, or from `options.runIds`. */
 export async function buildReport(store: RunStore, options: ReportOptions = {}): Promise<Report> {
@@ -183,6 +223,11 @@ export async function buildReport(store: RunStore, options: ReportOptions = {}):
     .filter((e): e is CellEffect => e !== null)
     .sort((a, b) => a.cell.label.localeCompare(b.cell.label));
   const claims = evaluateClaims(effects);
+  const progress = runProgress(store, options.runIds);
+  const provisional = progress.finished < progress.planned;
+  const incomplete = provisional
+    ? `<div id="incomplete" class="incomplete"><b>Incomplete:</b> ${progress.finished} of ${progress.planned} planned runs have finished (still to finish: ${escapeHtml(describeUnfinished(progress))}). The verdicts below use the finished runs only and may change when the rest finish: run the command that started them again to resume them.</div>`
+    : '';
   const byExperiment = new Map<string, CellEffect[]>();
   for (const e of effects)
     byExperiment.set(e.cell.experiment, [...(byExperiment.get(e.cell.experiment) ?? []), e]);
@@ -206,11 +251,12 @@ S_end its mean over the last ⌈T/10⌉, L = S_end / E. Thresholds: early effect
 faded L ≤ ${t.faded}, persisted L ≥ ${t.persisted}; an arm keeps more of the effect than the
 unregularized cell when its S_end is ≥ ${t.keeps} higher, and no more when ≤ ${t.keepsNot}.
 A claim is reproduced (or not) when every cell that tests it agrees; otherwise, or with no cell, it is inconclusive.</p>
-${claimsTable(claims)}
+${incomplete}
+${claimsTable(claims, provisional)}
 ${sections.join('\n')}
 <h2>Runs</h2>
 ${runsTable(store, only)}
 </body></html>
 `;
-  return { html, claims, effects };
+  return { html, claims, effects, progress, provisional };
 }
