@@ -2,7 +2,8 @@
 // The `iwlab` command. Parsing is commander's; each command's work lives in its own module.
 import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { doctor, reportCommand, reproduce } from './commands.js';
+import { dashboardCommand, doctor, reportCommand, reproduce } from './commands.js';
+import { DEFAULT_DASHBOARD_PORT } from './dashboard.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -14,6 +15,12 @@ function count(min: number) {
     }
     return n;
   };
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0.1 && n <= 3600)) throw new InvalidArgumentError('expected seconds in [0.1, 3600]');
+  return n;
 }
 
 const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
@@ -49,6 +56,11 @@ program
     '--data-dir <path>',
     'where the real data sets are (default: IWLAB_DATA_DIR, else ../shared/data)',
   )
+  .option(
+    '--dashboard [port]',
+    `serve the live dashboard while the sweep runs (default port ${DEFAULT_DASHBOARD_PORT}; 0: any free port)`,
+    count(0),
+  )
   .action(reproduce);
 
 program
@@ -57,6 +69,18 @@ program
   .option('--db <path>', 'run store (SQLite)', 'iwlab-runs/runs.sqlite')
   .option('--out <path>', 'report file (HTML)', 'iwlab-runs/report.html')
   .action(reportCommand);
+
+program
+  .command('dashboard')
+  .description('Serve a live page that follows a run store: progress, runs in progress, the report')
+  .option('--db <path>', 'run store (SQLite)', 'iwlab-runs/runs.sqlite')
+  .option('--port <n>', 'port (0: any free port)', count(0), DEFAULT_DASHBOARD_PORT)
+  .option('--host <host>', 'interface to listen on', '127.0.0.1')
+  .option('--all', "follow every run in the store, not only the last 'reproduce' plan's")
+  .option('--refresh <seconds>', 'how often the page checks for news', seconds, 2)
+  .action(async (options: Parameters<typeof dashboardCommand>[0]) => {
+    await dashboardCommand(options);
+  });
 
 program
   .command('doctor')

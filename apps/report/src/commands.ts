@@ -6,16 +6,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@iwlab/backend';
 import type { BackendChoice } from '@iwlab/core';
-import {
-  armOf,
-  experimentOf,
-  RunStore,
-  runSweep,
-  type SweepEvent,
-  weightRatio,
-} from '@iwlab/experiments';
+import { RunStore, runSweep, type SweepEvent } from '@iwlab/experiments';
 import writeFileAtomic from 'write-file-atomic';
-import { ratioLabel } from './charts.js';
+import { type Dashboard, startDashboard } from './dashboard.js';
+import { reportNotes, runLabel, storePlan } from './plan.js';
 import { formatPlan, type PresetName, reproducePlan } from './presets.js';
 import { buildReport, describeUnfinished } from './report.js';
 
@@ -51,6 +45,8 @@ export interface ReproduceOptions {
   readonly out: string;
   readonly backend?: BackendChoice;
   readonly dataDir?: string;
+  /** Serve the live dashboard while the sweep runs: a port, or true for the default one. */
+  readonly dashboard?: number | true;
 }
 
 export async function reproduce(options: ReproduceOptions): Promise<void> {
@@ -71,6 +67,27 @@ export async function reproduce(options: ReproduceOptions): Promise<void> {
     return false;
   });
   const points = parts.flatMap((p) => p.points);
+  const db = resolve(options.db);
+  // The plan goes into the store first, so the dashboard and `iwlab report` can measure progress
+  // against it while it runs, and after an interrupt.
+  const planStore = new RunStore(db);
+  try {
+    storePlan(
+      planStore,
+      notes,
+      points.map((p) => p.id),
+    );
+  } finally {
+    planStore.close();
+  }
+  const dashboard =
+    options.dashboard === undefined
+      ? undefined
+      : await startDashboard({
+          db,
+          ...(options.dashboard === true ? {} : { port: options.dashboard }),
+        });
+  if (dashboard) out(`dashboard: ${dashboard.url}`);
   const controller = new AbortController();
   const onSigint = () => {
     out(
@@ -79,15 +96,9 @@ export async function reproduce(options: ReproduceOptions): Promise<void> {
     controller.abort();
   };
   process.once('SIGINT', onSigint);
-  const db = resolve(options.db);
   let done = 0;
   let total = 0;
-  const describeRun = new Map(
-    points.map((p) => [
-      p.id,
-      `${experimentOf(p.spec)} · ${p.spec.model.kind} · ${armOf(p.spec)} · w ${ratioLabel(weightRatio(p.spec))} · seed ${p.spec.seed}`,
-    ]),
-  );
+  const describeRun = new Map(points.map((p) => [p.id, runLabel(p.spec)]));
   const onEvent = (event: SweepEvent) => {
     if (event.kind === 'plan') {
       total = event.toRun;
@@ -113,6 +124,7 @@ export async function reproduce(options: ReproduceOptions): Promise<void> {
     signal: controller.signal,
     onEvent,
   }).finally(() => process.off('SIGINT', onSigint));
+  await dashboard?.close();
   const minutes = (performance.now() - started) / 60_000;
   out(
     `sweep ${controller.signal.aborted ? 'stopped' : 'finished'} after ${minutes.toFixed(1)} min`,
@@ -120,7 +132,6 @@ export async function reproduce(options: ReproduceOptions): Promise<void> {
   await writeReport(
     db,
     options.out,
-    notes,
     points.map((p) => p.id),
   );
   const failed = result.outcomes.filter((o) => o.status === 'failed' || o.status === 'aborted');
@@ -133,32 +144,14 @@ export async function reproduce(options: ReproduceOptions): Promise<void> {
 }
 
 /**
- * Notes given here replace the store's; without them, those of the last `reproduce` are used.
  * With `runIds` (a reproduction's plan) only those runs are reported; other runs in the store are
  * counted in a note. Without, every run is.
  */
-async function writeReport(
-  db: string,
-  file: string,
-  notes?: readonly string[],
-  runIds?: readonly string[],
-): Promise<void> {
+async function writeReport(db: string, file: string, runIds?: readonly string[]): Promise<void> {
   const store = new RunStore(db);
   try {
-    if (notes !== undefined) store.setMeta('reproduce.notes', notes);
-    const stored = store.getMeta('reproduce.notes');
-    const lines = Array.isArray(stored) ? stored.map(String) : [];
-    if (runIds !== undefined) {
-      const planned = new Set(runIds);
-      const others = store.listRuns().filter((run) => !planned.has(run.id)).length;
-      if (others > 0) {
-        lines.push(
-          `${others} other run(s) in ${db} are not part of this plan (other settings or an earlier version) and are left out; \`iwlab report\` reports every run.`,
-        );
-      }
-    }
     const report = await buildReport(store, {
-      notes: lines,
+      notes: reportNotes(store, runIds),
       ...(runIds === undefined ? {} : { runIds }),
     });
     await writeAtomically(file, report.html);
@@ -180,6 +173,26 @@ async function writeReport(
 export async function reportCommand(options: { db: string; out: string }): Promise<void> {
   if (!existsSync(options.db)) throw new Error(`no run store at ${options.db}`);
   await writeReport(resolve(options.db), options.out);
+}
+
+export async function dashboardCommand(options: {
+  db: string;
+  port: number;
+  host: string;
+  all?: boolean;
+  refresh?: number;
+}): Promise<Dashboard> {
+  if (!existsSync(options.db)) throw new Error(`no run store at ${options.db}`);
+  const dashboard = await startDashboard({
+    db: resolve(options.db),
+    port: options.port,
+    host: options.host,
+    allRuns: options.all === true,
+    ...(options.refresh === undefined ? {} : { refreshSeconds: options.refresh }),
+  });
+  out(`dashboard: ${dashboard.url} (Ctrl-C stops it)`);
+  process.once('SIGINT', () => void dashboard.close());
+  return dashboard;
 }
 
 export async function doctor(options: { backend?: BackendChoice }): Promise<void> {

@@ -63,15 +63,20 @@ export function runProgress(store: RunStore, runIds?: readonly string[]): RunPro
   return { planned, finished, unfinished };
 }
 
-/** "3 interrupted (running), 12 not started", for the report and the CLI. */
-export function describeUnfinished(progress: RunProgress): string {
-  const label = (state: string) => (state === 'running' ? 'interrupted' : state);
+/**
+ * "1 interrupted, 12 not started", for the report and the CLI. A run stored as 'running' was
+ * interrupted when the sweep that owns it has stopped; a live view passes `{ running: 'in progress' }`.
+ */
+export function describeUnfinished(
+  progress: RunProgress,
+  labels: { readonly running: string } = { running: 'interrupted' },
+): string {
   return Object.entries(progress.unfinished)
-    .map(([state, n]) => `${n} ${label(state)}`)
+    .map(([state, n]) => `${n} ${state === 'running' ? labels.running : state}`)
     .join(', ');
 }
 
-const escapeHtml = (s: string) =>
+export const escapeHtml = (s: string): string =>
   s.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,

@@ -1,0 +1,293 @@
+// The live dashboard: a local web page that follows a run store while a sweep fills it. The top
+// panel (progress of the plan, the runs in progress with their latest numbers, the failures) is
+// refreshed every few seconds; the report below it (claims, curves, boundaries) is rebuilt when a
+// run has new epochs. Trials write the store from their own processes, so the dashboard can run
+// beside `iwlab reproduce` (its `--dashboard` option) or on its own (`iwlab dashboard`).
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RunStore, type StoredRun } from '@iwlab/experiments';
+import { reportNotes, runLabel, storedPlan } from './plan.js';
+import {
+  buildReport,
+  describeUnfinished,
+  escapeHtml,
+  type RunProgress,
+  runProgress,
+} from './report.js';
+
+export const DEFAULT_DASHBOARD_PORT = 4780;
+
+export interface DashboardOptions {
+  /** The run store (SQLite) to follow. */
+  readonly db: string;
+  /** 0 picks a free port. Default 4780. */
+  readonly port?: number;
+  /** Default 127.0.0.1: the page shows file paths and errors, so it is not served to the network. */
+  readonly host?: string;
+  /** How often the page asks for news. Default 2 s. */
+  readonly refreshSeconds?: number;
+  /** Follow every run in the store, not only the last `reproduce` plan's. */
+  readonly allRuns?: boolean;
+}
+
+export interface Dashboard {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** What the page polls: the panel's HTML and the version of the data behind the report. */
+export interface DashboardState {
+  readonly version: string;
+  readonly progress: RunProgress;
+  readonly liveHtml: string;
+}
+
+interface Sighting {
+  epochs: number;
+  since: number;
+}
+
+/** Reads the store; keeps, per run, when its epoch count last moved (the store has no clock). */
+class StoreWatcher {
+  readonly #store: RunStore;
+  readonly #allRuns: boolean;
+  readonly #seen = new Map<string, Sighting>();
+  #report: { version: string; html: Promise<string> } | undefined;
+
+  constructor(db: string, allRuns: boolean) {
+    this.#store = new RunStore(db);
+    this.#allRuns = allRuns;
+  }
+
+  close(): void {
+    this.#store.close();
+  }
+
+  #runIds(): string[] | undefined {
+    return this.#allRuns ? undefined : storedPlan(this.#store);
+  }
+
+  #runs(ids: readonly string[] | undefined): StoredRun[] {
+    const only = ids === undefined ? undefined : new Set(ids);
+    return this.#store.listRuns().filter((run) => only === undefined || only.has(run.id));
+  }
+
+  state(now = Date.now()): DashboardState {
+    const ids = this.#runIds();
+    const runs = this.#runs(ids);
+    const progress = runProgress(this.#store, ids);
+    const version = createHash('sha1')
+      .update(
+        JSON.stringify([ids?.length ?? null, runs.map((r) => [r.id, r.status, r.epochsCompleted])]),
+      )
+      .digest('hex')
+      .slice(0, 16);
+    for (const run of runs) {
+      const seen = this.#seen.get(run.id);
+      if (seen === undefined || seen.epochs !== run.epochsCompleted) {
+        // First sighting of a run already under way: date its progress from its attempt's start.
+        const since = seen === undefined ? Math.min(now, Date.parse(run.startedAt)) : now;
+        this.#seen.set(run.id, { epochs: run.epochsCompleted, since });
+      }
+    }
+    return { version, progress, liveHtml: this.#liveHtml(runs, progress, now) };
+  }
+
+  /** The report over the same runs, rebuilt only when the data behind it changed. */
+  report(version: string): Promise<string> {
+    if (this.#report?.version !== version) {
+      const ids = this.#runIds();
+      const html = buildReport(this.#store, {
+        notes: reportNotes(this.#store, ids),
+        ...(ids === undefined ? {} : { runIds: ids }),
+      }).then((r) => r.html);
+      this.#report = { version, html };
+      // A failed build is not cached: the next request tries again.
+      html.catch(() => {
+        if (this.#report?.html === html) this.#report = undefined;
+      });
+    }
+    return this.#report.html;
+  }
+
+  #latest(run: StoredRun): { loss?: number; accuracy?: string } {
+    const rows = this.#store.epochs(run.id);
+    const train = rows.filter((r) => r.split === 'train').at(-1);
+    const evaluated = rows
+      .filter((r) => r.split !== 'train' && r.metrics.accuracy !== undefined)
+      .at(-1);
+    return {
+      ...(train?.metrics.loss === undefined ? {} : { loss: train.metrics.loss }),
+      ...(evaluated?.metrics.accuracy === undefined
+        ? {}
+        : {
+            accuracy: `${evaluated.metrics.accuracy.toFixed(3)} (${evaluated.split}, epoch ${evaluated.epoch + 1})`,
+          }),
+    };
+  }
+
+  #liveHtml(runs: readonly StoredRun[], progress: RunProgress, now: number): string {
+    const running = runs.filter((r) => r.status === 'running');
+    const failed = runs.filter((r) => r.status === 'failed');
+    const unfinished = describeUnfinished(progress, { running: 'in progress' });
+    const head = `<p class="headline"><b>${progress.finished} of ${progress.planned} runs finished</b>${unfinished ? ` · still to finish: ${escapeHtml(unfinished)}` : ''} · checked ${new Date(now).toLocaleTimeString('en-GB')}
+<progress max="${progress.planned}" value="${progress.finished}"></progress></p>`;
+    const rows = running
+      .map((r) => {
+        const latest = this.#latest(r);
+        const quiet = (now - (this.#seen.get(r.id)?.since ?? now)) / 1000;
+        return `<tr><td>${escapeHtml(runLabel(r.spec))}<div class="src"><code>${r.id}</code></div></td>
+<td><progress max="${r.spec.epochs}" value="${r.epochsCompleted}"></progress> ${r.epochsCompleted}/${r.spec.epochs}</td>
+<td>${latest.loss === undefined ? '' : latest.loss.toPrecision(4)}</td><td>${latest.accuracy ?? ''}</td>
+<td>${r.attempts}</td><td>${quiet.toFixed(0)} s</td></tr>`;
+      })
+      .join('\n');
+    const inProgress =
+      running.length === 0
+        ? '<p>No run in progress.</p>'
+        : `<table class="live-runs"><thead><tr><th>in progress</th><th>epochs</th><th>train loss</th><th>accuracy</th><th>attempt</th><th>since its last epoch</th></tr></thead><tbody>
+${rows}
+</tbody></table>
+<p class="src">A run whose process was stopped also stays "in progress" until it is resumed: its time since the last epoch keeps growing.</p>`;
+    const failures =
+      failed.length === 0
+        ? ''
+        : `<table class="live-failed"><thead><tr><th>failed</th><th>error</th></tr></thead><tbody>${failed
+            .map(
+              (r) =>
+                `<tr><td>${escapeHtml(runLabel(r.spec))}<div class="src"><code>${r.id}</code></div></td><td>${escapeHtml(r.error ?? '')}</td></tr>`,
+            )
+            .join('\n')}</tbody></table>`;
+    return `${head}\n${inProgress}\n${failures}`;
+  }
+}
+
+const LIVE_STYLE = `#live{position:sticky;top:0;z-index:1;background:#fff;border-bottom:2px solid #88a;padding:0.3em 0 0.6em}
+#live progress{width:12em;vertical-align:middle}.live-runs,.live-failed{font-size:0.9em;margin:0.4em 0}
+#live .offline{color:#b00;font-weight:bold}`;
+
+/**
+ * The page's only script: asks for the panel every `refreshMs`, and for the report when the data
+ * behind it changed. Kept tiny and dependency-free; the report itself has no script.
+ */
+function liveScript(version: string, refreshMs: number): string {
+  return `<script>
+(() => {
+  let version = ${JSON.stringify(version)};
+  const live = document.getElementById('live-panel');
+  const status = document.getElementById('live-status');
+  const report = document.getElementById('report');
+  async function tick() {
+    try {
+      const response = await fetch('api/state', { cache: 'no-store' });
+      if (!response.ok) throw new Error('HTTP ' + response.status);
+      const state = await response.json();
+      live.innerHTML = state.liveHtml;
+      status.textContent = '';
+      if (state.version !== version) {
+        const page = await fetch('report.html', { cache: 'no-store' });
+        if (!page.ok) throw new Error('HTTP ' + page.status);
+        const doc = new DOMParser().parseFromString(await page.text(), 'text/html');
+        report.innerHTML = doc.body.innerHTML;
+        version = page.headers.get('x-iwlab-version') || state.version;
+      }
+    } catch (error) {
+      status.textContent = 'dashboard server not answering (' + error.message + '); retrying';
+    }
+    setTimeout(tick, ${refreshMs});
+  }
+  setTimeout(tick, ${refreshMs});
+})();
+</script>`;
+}
+
+/** The report's page with the live panel above it and the script at the end. */
+function dashboardPage(reportHtml: string, state: DashboardState, refreshMs: number): string {
+  const bodyStart = reportHtml.indexOf('<body>');
+  const bodyEnd = reportHtml.lastIndexOf('</body>');
+  const headEnd = reportHtml.indexOf('</head>');
+  if (bodyStart < 0 || bodyEnd < 0 || headEnd < 0) throw new Error('report HTML without head/body');
+  const head = `${reportHtml.slice(0, headEnd)}<style>${LIVE_STYLE}</style>`;
+  const body = reportHtml.slice(bodyStart + '<body>'.length, bodyEnd);
+  return `${head}</head>
+<body>
+<section id="live"><div id="live-panel">${state.liveHtml}</div><div id="live-status" class="offline"></div></section>
+<div id="report">${body}</div>
+${liveScript(state.version, refreshMs)}
+</body></html>
+`;
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...headers });
+  res.end(body);
+}
+
+/** Serves the dashboard of `options.db` until `close()`. Resolves once it listens. */
+export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
+  const watcher = new StoreWatcher(options.db, options.allRuns ?? false);
+  const refreshMs = Math.round((options.refreshSeconds ?? 2) * 1000);
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (req.method !== 'GET') return send(res, 405, 'text/plain', 'only GET');
+    if (path === '/api/state') {
+      return send(res, 200, 'application/json', JSON.stringify(watcher.state()));
+    }
+    if (path === '/report.html') {
+      const { version } = watcher.state();
+      const html = await watcher.report(version);
+      return send(res, 200, 'text/html; charset=utf-8', html, { 'x-iwlab-version': version });
+    }
+    if (path === '/') {
+      const state = watcher.state();
+      const html = await watcher.report(state.version);
+      return send(res, 200, 'text/html; charset=utf-8', dashboardPage(html, state, refreshMs));
+    }
+    return send(res, 404, 'text/plain', `no page ${path}: try /, /report.html or /api/state`);
+  };
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!res.headersSent) send(res, 500, 'text/plain', `dashboard: ${message}`);
+      else res.end();
+    });
+  });
+  const host = options.host ?? '127.0.0.1';
+  try {
+    await new Promise<void>((ready, fail) => {
+      server.once('error', fail);
+      server.listen(options.port ?? DEFAULT_DASHBOARD_PORT, host, () => {
+        server.off('error', fail);
+        ready();
+      });
+    });
+  } catch (error) {
+    watcher.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === 'EADDRINUSE'
+        ? `dashboard: port ${options.port ?? DEFAULT_DASHBOARD_PORT} on ${host} is in use; pass --port with another (0 picks a free one)`
+        : `dashboard: cannot listen on ${host}:${options.port ?? DEFAULT_DASHBOARD_PORT}: ${(error as Error).message}`,
+    );
+  }
+  const { port } = server.address() as AddressInfo;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}/`,
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => {
+          watcher.close();
+          done();
+        });
+      }),
+  };
+}
