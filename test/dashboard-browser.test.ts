@@ -48,7 +48,19 @@ describe('iwlab dashboard', () => {
 
     const server = spawn(
       process.execPath,
-      [CLI, 'dashboard', '--db', db, '--all', '--port', '0', '--refresh', '0.2'],
+      [
+        CLI,
+        'dashboard',
+        '--db',
+        db,
+        '--all',
+        '--port',
+        '0',
+        '--refresh',
+        '0.2',
+        '--report-every',
+        '0',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -83,9 +95,11 @@ describe('iwlab dashboard', () => {
       epoch(idA, 3);
       writer.finishRun(idA, 'done', { seconds: 1 });
       writer.beginRun(idB, b);
+      // A rebuild waits ten times the last build's time (seconds on a loaded machine).
       await until(
         'the new run in the report',
         () => doc.querySelectorAll('#report table.runs tbody tr').length === 2,
+        40_000,
       );
       await until('1 of 2 finished', () => text('live-panel').includes('1 of 2 runs finished'));
       expect(text('report')).toContain('Incomplete');

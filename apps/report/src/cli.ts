@@ -19,7 +19,7 @@ function count(min: number) {
 
 function seconds(value: string): number {
   const n = Number(value);
-  if (!(n >= 0.1 && n <= 3600)) throw new InvalidArgumentError('expected seconds in [0.1, 3600]');
+  if (!(n >= 0 && n <= 3600)) throw new InvalidArgumentError('expected seconds in [0, 3600]');
   return n;
 }
 
@@ -78,6 +78,12 @@ program
   .option('--host <host>', 'interface to listen on', '127.0.0.1')
   .option('--all', "follow every run in the store, not only the last 'reproduce' plan's")
   .option('--refresh <seconds>', 'how often the page checks for news', seconds, 2)
+  .option(
+    '--report-every <seconds>',
+    'shortest time between two rebuilds of the report under the panel',
+    seconds,
+    15,
+  )
   .action(async (options: Parameters<typeof dashboardCommand>[0]) => {
     await dashboardCommand(options);
   });

@@ -181,6 +181,7 @@ export async function dashboardCommand(options: {
   host: string;
   all?: boolean;
   refresh?: number;
+  reportEvery?: number;
 }): Promise<Dashboard> {
   if (!existsSync(options.db)) throw new Error(`no run store at ${options.db}`);
   const dashboard = await startDashboard({
@@ -188,7 +189,8 @@ export async function dashboardCommand(options: {
     port: options.port,
     host: options.host,
     allRuns: options.all === true,
-    ...(options.refresh === undefined ? {} : { refreshSeconds: options.refresh }),
+    ...(options.refresh === undefined ? {} : { refreshSeconds: Math.max(0.1, options.refresh) }),
+    ...(options.reportEvery === undefined ? {} : { reportEverySeconds: options.reportEvery }),
   });
   out(`dashboard: ${dashboard.url} (Ctrl-C stops it)`);
   process.once('SIGINT', () => void dashboard.close());

@@ -52,7 +52,7 @@ describe('startDashboard', () => {
     const other = { ...a, epochs: 20 };
     writer.beginRun(runId(other), other);
 
-    const dashboard = await startDashboard({ db, port: 0, refreshSeconds: 0.5 });
+    const dashboard = await startDashboard({ db, port: 0, reportEverySeconds: 0 });
     open.push(dashboard);
     expect(dashboard.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
 
@@ -91,7 +91,12 @@ describe('startDashboard', () => {
     writer.finishRun(ids[1], 'done', { seconds: 1 });
     writer.beginRun(ids[2], c);
     writer.finishRun(ids[2], 'failed', { error: 'out of memory at epoch 1' });
-    const second = JSON.parse((await get(`${dashboard.url}api/state`)).text);
+    // A new build is due ten times the last build's time after it (reportEverySeconds is 0).
+    let second = JSON.parse((await get(`${dashboard.url}api/state`)).text);
+    for (let tries = 0; second.version === first.version && tries < 100; tries++) {
+      await new Promise((r) => setTimeout(r, 100));
+      second = JSON.parse((await get(`${dashboard.url}api/state`)).text);
+    }
     expect(second.version).not.toBe(first.version);
     expect(second.liveHtml).toContain('2 of 3 runs finished');
     expect(second.liveHtml).toContain('No run in progress.');
@@ -102,6 +107,37 @@ describe('startDashboard', () => {
 
     expect((await get(`${dashboard.url}nope`)).status).toBe(404);
     expect((await get(dashboard.url, { method: 'POST' })).status).toBe(405);
+    writer.close();
+  });
+
+  it('rebuilds the report at most every reportEverySeconds, and at once when the plan is done', async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'iwlab-dash-')), 'runs.sqlite');
+    const writer = new RunStore(db);
+    const [a, b] = [spec(0.5), spec(2)];
+    storePlan(writer, [], [runId(a), runId(b)]);
+    writer.beginRun(runId(a), a);
+    recordEpochs(writer, runId(a), 0, 2);
+    const dashboard = await startDashboard({ db, port: 0, reportEverySeconds: 3600 });
+    open.push(dashboard);
+    const state = async () => JSON.parse((await get(`${dashboard.url}api/state`)).text);
+    const built = (await state()).version;
+    await get(dashboard.url);
+    // New epochs and a new run: the panel moves, the report (and its version) waits.
+    recordEpochs(writer, runId(a), 2, 10);
+    writer.finishRun(runId(a), 'done', { seconds: 1 });
+    writer.beginRun(runId(b), b);
+    const waiting = await state();
+    expect(waiting.liveHtml).toContain('1 of 2 runs finished');
+    expect(waiting.version).toBe(built);
+    expect((await get(`${dashboard.url}report.html`)).text).toContain('0 of 2 planned runs');
+    // The last run finishes: the final report is built without waiting.
+    recordEpochs(writer, runId(b), 0, 10);
+    writer.finishRun(runId(b), 'done', { seconds: 1 });
+    const done = await state();
+    expect(done.version).not.toBe(built);
+    const report = await get(`${dashboard.url}report.html`);
+    expect(report.headers.get('x-iwlab-version')).toBe(done.version);
+    expect(report.text).not.toContain('id="incomplete"');
     writer.close();
   });
 

@@ -27,6 +27,12 @@ export interface DashboardOptions {
   readonly host?: string;
   /** How often the page asks for news. Default 2 s. */
   readonly refreshSeconds?: number;
+  /**
+   * The shortest time between two builds of the report below the panel (default 15 s; at least
+   * ten times the last build's time). A build takes seconds for a full store and would otherwise
+   * compete with the training for the CPU. When the plan has just finished it is rebuilt at once.
+   */
+  readonly reportEverySeconds?: number;
   /** Follow every run in the store, not only the last `reproduce` plan's. */
   readonly allRuns?: boolean;
 }
@@ -36,7 +42,7 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-/** What the page polls: the panel's HTML and the version of the data behind the report. */
+/** What the page polls: the panel's HTML and the version of the report it would get now. */
 export interface DashboardState {
   readonly version: string;
   readonly progress: RunProgress;
@@ -48,16 +54,26 @@ interface Sighting {
   since: number;
 }
 
+interface ReportBuild {
+  readonly version: string;
+  readonly html: Promise<string>;
+  readonly started: number;
+  /** Set when the build has finished. */
+  ms?: number;
+}
+
 /** Reads the store; keeps, per run, when its epoch count last moved (the store has no clock). */
 class StoreWatcher {
   readonly #store: RunStore;
   readonly #allRuns: boolean;
+  readonly #reportEveryMs: number;
   readonly #seen = new Map<string, Sighting>();
-  #report: { version: string; html: Promise<string> } | undefined;
+  #report: ReportBuild | undefined;
 
-  constructor(db: string, allRuns: boolean) {
+  constructor(db: string, allRuns: boolean, reportEveryMs: number) {
     this.#store = new RunStore(db);
     this.#allRuns = allRuns;
+    this.#reportEveryMs = reportEveryMs;
   }
 
   close(): void {
@@ -77,7 +93,7 @@ class StoreWatcher {
     const ids = this.#runIds();
     const runs = this.#runs(ids);
     const progress = runProgress(this.#store, ids);
-    const version = createHash('sha1')
+    const data = createHash('sha1')
       .update(
         JSON.stringify([ids?.length ?? null, runs.map((r) => [r.id, r.status, r.epochsCompleted])]),
       )
@@ -86,27 +102,52 @@ class StoreWatcher {
     for (const run of runs) {
       const seen = this.#seen.get(run.id);
       if (seen === undefined || seen.epochs !== run.epochsCompleted) {
-        // First sighting of a run already under way: date its progress from its attempt's start.
-        const since = seen === undefined ? Math.min(now, Date.parse(run.startedAt)) : now;
+        // A run first seen before its first epoch is dated from its attempt's start; one first
+        // seen later, from now (its last epoch's time is not stored).
+        const since =
+          seen === undefined && run.epochsCompleted === 0
+            ? Math.min(now, Date.parse(run.startedAt))
+            : now;
         this.#seen.set(run.id, { epochs: run.epochsCompleted, since });
       }
     }
-    return { version, progress, liveHtml: this.#liveHtml(runs, progress, now) };
+    const complete = progress.finished === progress.planned;
+    return {
+      version: this.#reportVersion(data, complete, now),
+      progress,
+      liveHtml: this.#liveHtml(runs, progress, now),
+    };
   }
 
-  /** The report over the same runs, rebuilt only when the data behind it changed. */
+  /** The data's version when a new build is due, else the version of the report built last. */
+  #reportVersion(data: string, complete: boolean, now: number): string {
+    const last = this.#report;
+    if (last === undefined || last.version === data || complete) return data;
+    if (last.ms === undefined) return last.version;
+    const due = last.started + Math.max(this.#reportEveryMs, 10 * last.ms);
+    return now >= due ? data : last.version;
+  }
+
+  /** The report of `version` (from `state()`): the last build's, or a new one. */
   report(version: string): Promise<string> {
     if (this.#report?.version !== version) {
       const ids = this.#runIds();
+      const started = Date.now();
       const html = buildReport(this.#store, {
         notes: reportNotes(this.#store, ids),
         ...(ids === undefined ? {} : { runIds: ids }),
       }).then((r) => r.html);
-      this.#report = { version, html };
-      // A failed build is not cached: the next request tries again.
-      html.catch(() => {
-        if (this.#report?.html === html) this.#report = undefined;
-      });
+      const build: ReportBuild = { version, html, started };
+      this.#report = build;
+      html.then(
+        () => {
+          build.ms = Date.now() - started;
+        },
+        () => {
+          // A failed build is not kept: the next request tries again.
+          if (this.#report === build) this.#report = undefined;
+        },
+      );
     }
     return this.#report.html;
   }
@@ -232,7 +273,11 @@ function send(
 
 /** Serves the dashboard of `options.db` until `close()`. Resolves once it listens. */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
-  const watcher = new StoreWatcher(options.db, options.allRuns ?? false);
+  const watcher = new StoreWatcher(
+    options.db,
+    options.allRuns ?? false,
+    (options.reportEverySeconds ?? 15) * 1000,
+  );
   const refreshMs = Math.round((options.refreshSeconds ?? 2) * 1000);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
