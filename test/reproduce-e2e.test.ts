@@ -1,8 +1,8 @@
 // `iwlab reproduce` end to end: the real CLI, in child processes as a user runs it, on the 'tiny'
 // preset (2-D only, 6 epochs, 2 weights, 2 models) into a temp dir. Checks the stored runs, the
 // report (plots and claims table, nothing loaded from the network) and that a second invocation
-// skips every finished run; and that an interrupted invocation reports provisional verdicts, then
-// resumes.
+// skips every finished run; that an interrupted invocation reports provisional verdicts, then
+// resumes; and that --dashboard serves the plan's progress, the final state included.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -108,6 +108,39 @@ describe('iwlab reproduce --preset tiny', () => {
       );
       expect(second.stdout).not.toContain('provisional');
       expect(readFileSync(out, 'utf8')).not.toContain('id="incomplete"');
+    },
+  );
+
+  it.skipIf(!built)(
+    'with --dashboard, serves the plan while it runs and its final state after',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'iwlab-e2e-'));
+      const args = [CLI, 'reproduce', '--preset', 'tiny', '--jobs', '1', '--dashboard', '0'];
+      const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      type State = { progress: { planned: number; finished: number } };
+      const state = async (url: string) => (await (await fetch(`${url}api/state`)).json()) as State;
+      let stdout = '';
+      let url: string | undefined;
+      let running: Promise<State> | undefined;
+      let final: Promise<State> | undefined;
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        stdout += chunk;
+        url ??= /dashboard: (http:\/\/\S+\/)/.exec(stdout)?.[1];
+        if (url === undefined) return;
+        // The plan is stored before the first run starts.
+        if (running === undefined && stdout.includes('to run')) running = state(url);
+        // The sweep has ended; Ctrl-C then ends the wait for open pages.
+        if (final === undefined && stdout.includes('showing the final state')) {
+          final = state(url).finally(() => child.kill('SIGINT'));
+        }
+      });
+      const code = await new Promise<number | null>((done) => child.on('close', done));
+      expect(code).toBe(0);
+      expect((await running)?.progress.planned).toBe(4);
+      expect((await running)?.progress.finished).toBeLessThan(4);
+      expect((await final)?.progress).toEqual({ planned: 4, finished: 4, unfinished: {} });
+      expect(stdout).toContain('sweep finished after');
     },
   );
 });

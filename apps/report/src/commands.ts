@@ -115,32 +115,56 @@ export async function reproduce(options: ReproduceOptions): Promise<void> {
     }
   };
   const started = performance.now();
-  const result = await runSweep(points, {
-    db,
-    checkpointDir: join(dirname(db), 'checkpoints'),
-    ...(dataDir === undefined ? {} : { dataDir }),
-    ...(options.backend === undefined ? {} : { backend: options.backend }),
-    ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
-    signal: controller.signal,
-    onEvent,
-  }).finally(() => process.off('SIGINT', onSigint));
-  await dashboard?.close();
-  const minutes = (performance.now() - started) / 60_000;
-  out(
-    `sweep ${controller.signal.aborted ? 'stopped' : 'finished'} after ${minutes.toFixed(1)} min`,
-  );
-  await writeReport(
-    db,
-    options.out,
-    points.map((p) => p.id),
-  );
-  const failed = result.outcomes.filter((o) => o.status === 'failed' || o.status === 'aborted');
-  if (failed.length > 0) {
+  try {
+    const result = await runSweep(points, {
+      db,
+      checkpointDir: join(dirname(db), 'checkpoints'),
+      ...(dataDir === undefined ? {} : { dataDir }),
+      ...(options.backend === undefined ? {} : { backend: options.backend }),
+      ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+      signal: controller.signal,
+      onEvent,
+    }).finally(() => process.off('SIGINT', onSigint));
+    const minutes = (performance.now() - started) / 60_000;
     out(
-      `${failed.length} run(s) failed or were interrupted; run the same command again to resume them`,
+      `sweep ${controller.signal.aborted ? 'stopped' : 'finished'} after ${minutes.toFixed(1)} min`,
     );
-    process.exitCode = 1;
+    await writeReport(
+      db,
+      options.out,
+      points.map((p) => p.id),
+    );
+    const failed = result.outcomes.filter((o) => o.status === 'failed' || o.status === 'aborted');
+    if (failed.length > 0) {
+      out(
+        `${failed.length} run(s) failed or were interrupted; run the same command again to resume them`,
+      );
+      process.exitCode = 1;
+    }
+    if (dashboard && !controller.signal.aborted) {
+      // Open pages poll every few seconds; without this they would never see the last run end.
+      out(
+        `dashboard: showing the final state for ${DASHBOARD_LINGER_MS / 1000} s more (Ctrl-C stops it now)`,
+      );
+      await lingerUnlessInterrupted(DASHBOARD_LINGER_MS);
+    }
+  } finally {
+    await dashboard?.close();
   }
+}
+
+const DASHBOARD_LINGER_MS = 10_000;
+
+function lingerUnlessInterrupted(ms: number): Promise<void> {
+  return new Promise((done) => {
+    const stop = () => {
+      clearTimeout(timer);
+      process.off('SIGINT', stop);
+      done();
+    };
+    const timer = setTimeout(stop, ms);
+    process.once('SIGINT', stop);
+  });
 }
 
 /**

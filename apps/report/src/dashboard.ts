@@ -204,7 +204,7 @@ ${rows}
   }
 }
 
-const LIVE_STYLE = `#live{position:sticky;top:0;z-index:1;background:#fff;border-bottom:2px solid #88a;padding:0.3em 0 0.6em}
+const LIVE_STYLE = `#live{border-bottom:2px solid #88a;padding:0.3em 0 0.6em}
 #live progress{width:12em;vertical-align:middle}.live-runs,.live-failed{font-size:0.9em;margin:0.4em 0}
 #live .offline{color:#b00;font-weight:bold}`;
 
