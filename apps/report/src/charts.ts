@@ -98,6 +98,15 @@ export interface CurveOptions {
   readonly yDomain?: readonly [number, number];
 }
 
+/**
+ * A cell's facet title inside its experiment's section: its label without the experiment, i.e.
+ * "model · arm", plus what tells it apart from a cell of the same model and arm (e.g. "epochs 6").
+ */
+export function panelName(cell: CellEffect['cell']): string {
+  const prefix = `${cell.experiment} · `;
+  return cell.label.startsWith(prefix) ? cell.label.slice(prefix.length) : cell.label;
+}
+
 /** One line per weight (mean ± sd band over seeds) per epoch; columns = cells, rows = splits. */
 export async function curvesChart(
   effects: readonly CellEffect[],
@@ -111,7 +120,7 @@ export async function curvesChart(
         split === 'train' || !options.key.startsWith('fractionPredicted')
           ? options.key
           : e.cell.statistic,
-        `${e.cell.model} · ${e.cell.arm}`,
+        panelName(e.cell),
       ),
     ),
   );

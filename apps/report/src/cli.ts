@@ -68,6 +68,7 @@ program
   .description('Write the HTML report from a run store')
   .option('--db <path>', 'run store (SQLite)', 'iwlab-runs/runs.sqlite')
   .option('--out <path>', 'report file (HTML)', 'iwlab-runs/report.html')
+  .option('--all', "report every run in the store, not only the last 'reproduce' plan's")
   .action(reportCommand);
 
 program

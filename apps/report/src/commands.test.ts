@@ -1,8 +1,10 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { findDataDir, hasCifar } from './commands.js';
+import { RunStore, resolveSpec, runId } from '@iwlab/experiments';
+import { describe, expect, it, vi } from 'vitest';
+import { findDataDir, hasCifar, reportCommand } from './commands.js';
+import { storePlan } from './plan.js';
 
 describe('data lookup', () => {
   it('finds the CIFAR cat/dog part only where its training file is', () => {
@@ -23,6 +25,45 @@ describe('data lookup', () => {
     } finally {
       if (saved === undefined) delete process.env.IWLAB_DATA_DIR;
       else process.env.IWLAB_DATA_DIR = saved;
+    }
+  });
+});
+
+describe('iwlab report', () => {
+  it("reports the stored plan's runs, or every run with --all", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iwlab-report-'));
+    const db = join(dir, 'runs.sqlite');
+    const store = new RunStore(db);
+    const ids = [2, 3].map((epochs) => {
+      const spec = resolveSpec({
+        data: { kind: 'synthetic', generator: 'moons' },
+        weights: { kind: 'ratio', ratio: 2 },
+        model: { kind: 'logreg' },
+        reduction: 'mean',
+        optimizer: { kind: 'sgd', lr: 0.1 },
+        epochs,
+        batchSize: 8,
+        seed: 0,
+      });
+      const id = runId(spec);
+      store.beginRun(id, spec);
+      store.finishRun(id, 'done', { seconds: 1 });
+      return id;
+    });
+    storePlan(store, ['plan note'], ids.slice(0, 1));
+    store.close();
+    const quiet = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      const out = join(dir, 'plan.html');
+      await reportCommand({ db, out });
+      const plan = readFileSync(out, 'utf8');
+      expect(plan.match(/<tr><td><code>/g)).toHaveLength(1);
+      expect(plan).toContain('plan note');
+      expect(plan).toContain('1 other run(s)');
+      await reportCommand({ db, out, all: true });
+      expect(readFileSync(out, 'utf8').match(/<tr><td><code>/g)).toHaveLength(2);
+    } finally {
+      quiet.mockRestore();
     }
   });
 });

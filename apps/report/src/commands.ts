@@ -9,7 +9,7 @@ import type { BackendChoice } from '@iwlab/core';
 import { RunStore, runSweep, type SweepEvent } from '@iwlab/experiments';
 import writeFileAtomic from 'write-file-atomic';
 import { type Dashboard, startDashboard } from './dashboard.js';
-import { reportNotes, runLabel, storePlan } from './plan.js';
+import { reportNotes, runLabel, storedPlan, storePlan } from './plan.js';
 import { formatPlan, type PresetName, reproducePlan } from './presets.js';
 import { buildReport, describeUnfinished } from './report.js';
 
@@ -194,9 +194,24 @@ async function writeReport(db: string, file: string, runIds?: readonly string[])
   }
 }
 
-export async function reportCommand(options: { db: string; out: string }): Promise<void> {
+/** The last `reproduce` plan's runs when one is stored (as `reproduce` reports), else every run. */
+export async function reportCommand(options: {
+  db: string;
+  out: string;
+  all?: boolean;
+}): Promise<void> {
   if (!existsSync(options.db)) throw new Error(`no run store at ${options.db}`);
-  await writeReport(resolve(options.db), options.out);
+  const db = resolve(options.db);
+  let plan: string[] | undefined;
+  if (options.all !== true) {
+    const store = new RunStore(db);
+    try {
+      plan = storedPlan(store);
+    } finally {
+      store.close();
+    }
+  }
+  await writeReport(db, options.out, plan);
 }
 
 export async function dashboardCommand(options: {

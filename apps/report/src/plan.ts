@@ -45,7 +45,7 @@ export function reportNotes(store: RunStore, runIds?: readonly string[]): string
     const others = store.listRuns().filter((run) => !planned.has(run.id)).length;
     if (others > 0) {
       lines.push(
-        `${others} other run(s) in ${store.file} are not part of this plan (other settings or an earlier version) and are left out; \`iwlab report\` reports every run.`,
+        `${others} other run(s) in ${store.file} are not part of this plan (other settings or an earlier version) and are left out; \`iwlab report --all\` reports every run.`,
       );
     }
   }

@@ -65,6 +65,12 @@ describe('buildReport', () => {
     const only = await buildReport(store, { runIds: planned });
     store.close();
     expect(all.effects).toHaveLength(2);
+    // Both cells are logreg · none: the report tells them apart by what differs.
+    expect(all.effects.map((e) => e.cell.label).sort()).toEqual([
+      '2-D separable-gaussians · logreg · none · epochs 10',
+      '2-D separable-gaussians · logreg · none · epochs 20',
+    ]);
+    expect(all.html).toContain('logreg · none · epochs 20');
     expect(only.effects).toHaveLength(1);
     expect(only.claims.find((c) => c.id === 'effect-fades')?.verdict).toBe('reproduced');
     expect(only.html.match(/<tr><td><code>/g)?.length).toBe(3);

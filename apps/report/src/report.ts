@@ -13,7 +13,13 @@ import {
   type RunStore,
   weightRatio,
 } from '@iwlab/experiments';
-import { type BoundarySnapshot, boundaryChart, curvesChart, finalFractionChart } from './charts.js';
+import {
+  type BoundarySnapshot,
+  boundaryChart,
+  curvesChart,
+  finalFractionChart,
+  panelName,
+} from './charts.js';
 
 export interface ReportOptions {
   readonly title?: string;
@@ -143,7 +149,7 @@ async function boundaries(store: RunStore, effects: readonly CellEffect[]): Prom
       for (const a of store.artifacts(run.id, 'boundary')) {
         const v = a.value as { xs: number[]; ys: number[]; p1: number[] };
         snapshots.push({
-          panel: `${effect.cell.model} · ${effect.cell.arm}`,
+          panel: panelName(effect.cell),
           weight: weightRatio(run.spec),
           epoch: a.epoch + 1,
           ...v,

@@ -13,10 +13,19 @@ function series(early: number, late: number, ratio: number): number[] {
   );
 }
 
-function cell(model: Record<string, unknown>, early: number, late: number): RunSeries[] {
+function cell(
+  model: Record<string, unknown>,
+  early: number,
+  late: number,
+  overrides: Parameters<typeof tinySpec>[0] = {},
+): RunSeries[] {
   return [0.25, 1, 4].map((ratio) => {
     const spec = resolveSpec(
-      tinySpec({ model: model as { kind: string }, weights: { kind: 'ratio', ratio } }),
+      tinySpec({
+        ...overrides,
+        model: model as { kind: string },
+        weights: { kind: 'ratio', ratio },
+      }),
     );
     return {
       id: runId(spec),
@@ -103,5 +112,46 @@ describe('evaluateClaims', () => {
     ]);
     expect(byId['dropout-does-not']?.verdict).toBe('not reproduced');
     expect(byId['l2-keeps']).toMatchObject({ verdict: 'inconclusive', evidence: [] });
+  });
+
+  it('with runs of two plans in one store, labels their cells apart and pairs each arm with its own plan', () => {
+    // An earlier plan (3 epochs) left an unregularized cell that kept much of the effect; this
+    // plan (20 epochs, and the dropout arm at another learning rate, as the small preset does)
+    // has its own.
+    const list = effects(
+      cell({ kind: 'mlp' }, 0.4, 0.3),
+      cell({ kind: 'mlp' }, 0.4, 0.02, { epochs: 20 }),
+      cell({ kind: 'mlp', l2: 0.01 }, 0.4, 0.2, { epochs: 20 }),
+      cell({ kind: 'mlp', dropout: 0.5 }, 0.4, 0.03, {
+        epochs: 20,
+        optimizer: { kind: 'sgd', lr: 0.05 },
+      }),
+    );
+    expect(list.map((e) => e.cell.label).sort()).toEqual([
+      '2-D separable-gaussians · mlp · dropout',
+      '2-D separable-gaussians · mlp · l2',
+      '2-D separable-gaussians · mlp · none · epochs 20',
+      '2-D separable-gaussians · mlp · none · epochs 3',
+    ]);
+    const byId = Object.fromEntries(evaluateClaims(list).map((c) => [c.id, c]));
+    // Against the 3-epoch cell (S_end 0.3) L2 would keep less and dropout no more.
+    expect(byId['l2-keeps']?.evidence[0]?.numbers).toMatch(
+      /S_end = 0\.200 \(l2\) vs 0\.020 \(2-D separable-gaussians · mlp · none · epochs 20\)/,
+    );
+    expect(byId['l2-keeps']?.verdict).toBe('reproduced');
+    expect(byId['dropout-does-not']?.verdict).toBe('reproduced');
+  });
+
+  it('labels cells apart by the fewest settings that differ', () => {
+    const cells = groupCells([
+      ...cell({ kind: 'mlp' }, 0.4, 0.1, { epochs: 5, optimizer: { kind: 'sgd', lr: 0.1 } }),
+      ...cell({ kind: 'mlp' }, 0.4, 0.1, { epochs: 5, optimizer: { kind: 'sgd', lr: 0.2 } }),
+      ...cell({ kind: 'mlp' }, 0.4, 0.1, { epochs: 9, optimizer: { kind: 'sgd', lr: 0.2 } }),
+    ]);
+    expect(cells.map((c) => c.label)).toEqual([
+      '2-D separable-gaussians · mlp · none · epochs 5, optimizer.lr 0.1',
+      '2-D separable-gaussians · mlp · none · epochs 5, optimizer.lr 0.2',
+      '2-D separable-gaussians · mlp · none · epochs 9, optimizer.lr 0.2',
+    ]);
   });
 });

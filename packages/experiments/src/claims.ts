@@ -140,6 +140,51 @@ export function loadRunSeries(store: RunStore, only?: ReadonlySet<string>): RunS
   });
 }
 
+/** A spec's leaf values by dotted path (arrays count as leaves), each as canonical JSON. */
+function specLeaves(value: unknown, prefix = '', out = new Map<string, string>()) {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) specLeaves(v, prefix ? `${prefix}.${k}` : k, out);
+  } else {
+    out.set(prefix, canonicalJson(value));
+  }
+  return out;
+}
+
+/** What makes a cell: everything in the spec but the weights and the seed. */
+function cellLeaves(spec: ExperimentSpec): Map<string, string> {
+  const { weights: _w, seed: _s, ...rest } = spec;
+  return specLeaves(rest);
+}
+
+/**
+ * Labels for cells that share experiment, model and arm (runs of two plans in one store, or two
+ * losses): the base label plus the fewest settings that tell them apart, e.g. "epochs 400".
+ */
+function distinguishingLabels(base: string, specs: readonly ExperimentSpec[]): string[] {
+  if (specs.length < 2) return specs.map(() => base);
+  const leaves = specs.map(cellLeaves);
+  const paths = [...new Set(leaves.flatMap((l) => [...l.keys()]))];
+  const valueAt = (i: number, path: string) => leaves[i]?.get(path) ?? '(unset)';
+  const distinct = (path: string) => new Set(specs.map((_, i) => valueAt(i, path))).size;
+  // Most telling settings first; the path name breaks ties, so labels do not depend on run order.
+  const candidates = paths
+    .filter((path) => distinct(path) > 1)
+    .sort((a, b) => distinct(b) - distinct(a) || a.localeCompare(b));
+  const chosen: string[] = [];
+  const labelOf = (i: number) =>
+    `${base} · ${chosen.map((path) => `${path} ${valueAt(i, path).replace(/^"(.*)"$/, '$1')}`).join(', ')}`;
+  for (const path of candidates) {
+    chosen.push(path);
+    if (new Set(specs.map((_, i) => labelOf(i))).size === specs.length) break;
+  }
+  return specs.map((_, i) => labelOf(i));
+}
+
+/** "experiment · model · arm": a cell's label when no other cell shares it. */
+function baseLabel(cell: Pick<Cell, 'experiment' | 'model' | 'arm'>): string {
+  return `${cell.experiment} · ${cell.model} · ${cell.arm}`;
+}
+
 /** Groups runs that differ only in weights and seed; only finished ('done') runs count. */
 export function groupCells(runs: readonly RunSeries[]): Cell[] {
   const cells = new Map<string, RunSeries[]>();
@@ -151,7 +196,7 @@ export function groupCells(runs: readonly RunSeries[]): Cell[] {
     list.push(run);
     cells.set(key, list);
   }
-  return [...cells].map(([key, list]) => {
+  const grouped = [...cells].map(([key, list]) => {
     const spec = (list[0] as RunSeries).spec;
     const experiment = experimentOf(spec);
     const arm = armOf(spec);
@@ -160,11 +205,38 @@ export function groupCells(runs: readonly RunSeries[]): Cell[] {
       experiment,
       model: spec.model.kind,
       arm,
-      label: `${experiment} · ${spec.model.kind} · ${arm}`,
+      label: baseLabel({ experiment, model: spec.model.kind, arm }),
       ...primaryStatistic(spec),
       runs: list,
     };
   });
+  const sharing = new Map<string, typeof grouped>();
+  for (const cell of grouped) sharing.set(cell.label, [...(sharing.get(cell.label) ?? []), cell]);
+  for (const [base, group] of sharing) {
+    if (group.length < 2) continue;
+    const labels = distinguishingLabels(
+      base,
+      group.map((cell) => (cell.runs[0] as RunSeries).spec),
+    );
+    group.forEach((cell, i) => {
+      cell.label = labels[i] ?? cell.label;
+    });
+  }
+  return grouped;
+}
+
+/** Settings an arm changes on purpose: not counted when pairing it with its unregularized cell. */
+const ARM_SWITCHES = new Set(['model.l2', 'model.dropout', 'model.batchNorm']);
+
+/** How many settings, other than the arm's switches, two cells differ in. */
+function cellDistance(a: Cell, b: Cell): number {
+  const la = cellLeaves((a.runs[0] as RunSeries).spec);
+  const lb = cellLeaves((b.runs[0] as RunSeries).spec);
+  let d = 0;
+  for (const path of new Set([...la.keys(), ...lb.keys()])) {
+    if (!ARM_SWITCHES.has(path) && la.get(path) !== lb.get(path)) d++;
+  }
+  return d;
 }
 
 /** The weight effect of one cell; null when it has fewer than two weights or no series. */
@@ -219,13 +291,19 @@ export function evaluateClaims(
 ): Claim[] {
   const t = thresholds;
   const base = (arm: Arm) => effects.filter((e) => e.cell.arm === arm);
-  const unregularizedFor = (e: CellEffect) =>
-    effects.find(
-      (o) =>
-        o.cell.arm === 'none' &&
-        o.cell.experiment === e.cell.experiment &&
-        o.cell.model === e.cell.model,
-    );
+  // The unregularized cell of the same experiment and model that is otherwise most alike: with
+  // runs of several plans in one store, an arm is compared with its own plan's cell.
+  const unregularizedFor = (e: CellEffect) => {
+    let best: CellEffect | undefined;
+    let bestDistance = Number.POSITIVE_INFINITY;
+    for (const o of effects) {
+      if (o.cell.arm !== 'none' || o.cell.experiment !== e.cell.experiment) continue;
+      if (o.cell.model !== e.cell.model) continue;
+      const d = cellDistance(e.cell, o.cell);
+      if (d < bestDistance) [best, bestDistance] = [o, d];
+    }
+    return best;
+  };
   const keeps = (arm: CellEffect, reference: CellEffect): Verdict => {
     const d = arm.late - reference.late;
     return d >= t.keeps ? 'reproduced' : d <= t.keepsNot ? 'not reproduced' : 'inconclusive';
@@ -242,7 +320,7 @@ export function evaluateClaims(
         {
           cell: e.cell.label,
           verdict: flip ? invert(v) : v,
-          numbers: `S_end = ${f(e.late)} (${arm}) vs ${f(none.late)} (none), difference ${f(e.late - none.late)}; L = ${f(e.fractionLeft)} vs ${f(none.fractionLeft)}`,
+          numbers: `S_end = ${f(e.late)} (${arm}) vs ${f(none.late)} (${none.cell.label === baseLabel(none.cell) ? 'none' : none.cell.label}), difference ${f(e.late - none.late)}; L = ${f(e.fractionLeft)} vs ${f(none.fractionLeft)}`,
         },
       ];
     });
