@@ -1,8 +1,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RunStore, resolveSpec, runId } from '@iwlab/experiments';
+import { RunStore, runId } from '@iwlab/experiments';
 import { describe, expect, it, vi } from 'vitest';
+import { logregSpec } from './__tests__/specs.js';
 import { findDataDir, hasCifar, reportCommand } from './commands.js';
 import { storePlan } from './plan.js';
 
@@ -35,16 +36,7 @@ describe('iwlab report', () => {
     const db = join(dir, 'runs.sqlite');
     const store = new RunStore(db);
     const ids = [2, 3].map((epochs) => {
-      const spec = resolveSpec({
-        data: { kind: 'synthetic', generator: 'moons' },
-        weights: { kind: 'ratio', ratio: 2 },
-        model: { kind: 'logreg' },
-        reduction: 'mean',
-        optimizer: { kind: 'sgd', lr: 0.1 },
-        epochs,
-        batchSize: 8,
-        seed: 0,
-      });
+      const spec = logregSpec({ epochs });
       const id = runId(spec);
       store.beginRun(id, spec);
       store.finishRun(id, 'done', { seconds: 1 });

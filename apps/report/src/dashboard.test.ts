@@ -1,22 +1,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ExperimentSpec, RunStore, resolveSpec, runId } from '@iwlab/experiments';
+import { type ExperimentSpec, RunStore, runId } from '@iwlab/experiments';
 import { afterEach, describe, expect, it } from 'vitest';
+import { logregSpec } from './__tests__/specs.js';
 import { type Dashboard, startDashboard } from './dashboard.js';
 import { storePlan } from './plan.js';
 
 function spec(ratio: number): ExperimentSpec {
-  return resolveSpec({
-    data: { kind: 'synthetic', generator: 'separable-gaussians' },
-    weights: { kind: 'ratio', ratio },
-    model: { kind: 'logreg' },
-    reduction: 'mean',
-    optimizer: { kind: 'sgd', lr: 0.1 },
-    epochs: 10,
-    batchSize: 8,
-    seed: 0,
-  });
+  return logregSpec({ weights: { kind: 'ratio', ratio } });
 }
 
 function recordEpochs(store: RunStore, id: string, from: number, to: number): void {

@@ -1,20 +1,15 @@
-import { RunStore, resolveSpec, runId } from '@iwlab/experiments';
+import { RunStore, runId } from '@iwlab/experiments';
 import { describe, expect, it } from 'vitest';
+import { logregSpec } from './__tests__/specs.js';
 import { buildReport, describeUnfinished, runProgress } from './report.js';
 
 // A store filled by hand: one 2-D logreg cell, weights 1:4, 1:1, 4:1, 10 epochs whose fraction
 // predicted positive fans out and collapses; boundary snapshots after epochs 1 and 10.
 function filledStore(epochs = 10, store = new RunStore(':memory:')): RunStore {
   for (const ratio of [0.25, 1, 4]) {
-    const spec = resolveSpec({
-      data: { kind: 'synthetic', generator: 'separable-gaussians' },
+    const spec = logregSpec({
       weights: { kind: 'ratio', ratio },
-      model: { kind: 'logreg' },
-      reduction: 'mean',
-      optimizer: { kind: 'sgd', lr: 0.1 },
       epochs,
-      batchSize: 8,
-      seed: 0,
       evaluation: { boundaryEpochs: [1, 10] },
     });
     const id = runId(spec);
@@ -87,16 +82,7 @@ describe('buildReport', () => {
     expect(complete.html).not.toContain('class="provisional"');
 
     // One run interrupted after two epochs, one never started.
-    const spec = resolveSpec({
-      data: { kind: 'synthetic', generator: 'moons' },
-      weights: { kind: 'ratio', ratio: 2 },
-      model: { kind: 'logreg' },
-      reduction: 'mean',
-      optimizer: { kind: 'sgd', lr: 0.1 },
-      epochs: 10,
-      batchSize: 8,
-      seed: 0,
-    });
+    const spec = logregSpec({ data: { kind: 'synthetic', generator: 'moons' } });
     const interrupted = runId(spec);
     store.beginRun(interrupted, spec);
     store.recordEpoch(interrupted, 0, 'train', { loss: 1, accuracy: 0.5 });
