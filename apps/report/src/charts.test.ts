@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { boundaryPoints, ratioLabel, renderSvg, weightColors } from './charts.js';
+import {
+  boundaryPoints,
+  ratioLabel,
+  renderSvg,
+  type SeriesRow,
+  thinCurves,
+  weightColors,
+} from './charts.js';
 
 describe('boundaryPoints', () => {
   it('finds where p = 0.5 by linear interpolation along rows and columns', () => {
@@ -53,5 +60,45 @@ describe('weightColors', () => {
     expect(colors[0]).toBe('#08306b');
     expect(colors[4]).toBe('#67000d');
     expect(new Set(colors).size).toBe(5);
+  });
+});
+
+describe('thinCurves', () => {
+  // A slow decay over 10,000 evaluations with one spike at epoch 5,000, for two weights.
+  const curve = (weight: string, epochs = 10_000): SeriesRow[] =>
+    Array.from({ length: epochs }, (_, i) => {
+      const mean = i === 4_999 ? 2 : Math.exp(-i / 2_000);
+      return { panel: 'p', split: 'test', weight, epoch: i + 1, mean, lo: mean, hi: mean };
+    });
+
+  it('keeps at most max points per curve, the ends and the extremes', () => {
+    for (const log of [false, true]) {
+      const thinned = thinCurves([...curve('1:4'), ...curve('4:1')], 400, log);
+      for (const weight of ['1:4', '4:1']) {
+        const line = thinned.filter((r) => r.weight === weight);
+        expect(line.length).toBeLessThanOrEqual(400);
+        expect(line.length).toBeGreaterThan(100);
+        expect(line[0]?.epoch).toBe(1);
+        expect(line.at(-1)?.epoch).toBe(10_000);
+        expect(line.map((r) => r.epoch)).toContain(5_000);
+        // In order, so the line is drawn left to right.
+        expect(line.every((r, i) => i === 0 || r.epoch > (line[i - 1] as SeriesRow).epoch)).toBe(
+          true,
+        );
+      }
+    }
+  });
+
+  it('on a log axis keeps every one of the first epochs, where the weights act', () => {
+    const log = thinCurves(curve('1:1'), 400, true).map((r) => r.epoch);
+    const linear = thinCurves(curve('1:1'), 400, false).map((r) => r.epoch);
+    for (let epoch = 1; epoch <= 10; epoch++) expect(log).toContain(epoch);
+    expect(log.filter((e) => e <= 100).length).toBeGreaterThan(50);
+    expect(linear.filter((e) => e <= 100).length).toBeLessThan(10);
+  });
+
+  it('leaves short curves as they are', () => {
+    const rows = curve('1:1', 60);
+    expect(thinCurves(rows, 400, false)).toEqual(rows);
   });
 });

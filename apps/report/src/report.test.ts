@@ -104,4 +104,32 @@ describe('buildReport', () => {
     // Without a plan, the store's own unfinished runs make it provisional.
     expect(everything).toEqual({ planned: 4, finished: 3, unfinished: { running: 1 } });
   });
+
+  it('draws long runs thinned, and says so', async () => {
+    const store = new RunStore(':memory:');
+    for (const ratio of [0.5, 2]) {
+      const spec = logregSpec({ weights: { kind: 'ratio', ratio }, epochs: 1_000 });
+      const id = runId(spec);
+      store.beginRun(id, spec);
+      for (let e = 0; e < 1_000; e++) {
+        store.recordEpoch(id, e, 'train', { loss: 1 / (e + 1), accuracy: 0.9 });
+        store.recordEpoch(id, e, 'test', {
+          'fractionPredicted.positive': 0.5 + (ratio > 1 ? 0.2 : -0.2) * Math.exp(-e / 100),
+          accuracy: 0.8,
+        });
+      }
+      store.finishRun(id, 'done', { seconds: 1 });
+    }
+    const report = await buildReport(store);
+    store.close();
+    expect(report.effects[0]?.epochs).toHaveLength(1_000);
+    expect(report.html).toContain('at most 400 of their up to 1000 evaluations');
+    // The fraction chart: two weights, each one line of at most 400 points (plus its band).
+    const chart = /<figure>(<svg.*?<\/svg>)<\/figure>/s.exec(report.html)?.[1] ?? '';
+    const longestPath = Math.max(
+      ...[...chart.matchAll(/ d="([^"]*)"/g)].map((m) => (m[1]?.match(/L/g) ?? []).length),
+    );
+    expect(longestPath).toBeGreaterThan(100);
+    expect(longestPath).toBeLessThan(400);
+  });
 });

@@ -18,6 +18,7 @@ import {
   boundaryChart,
   curvesChart,
   finalFractionChart,
+  MAX_POINTS_PER_CURVE,
   panelName,
 } from './charts.js';
 
@@ -206,6 +207,12 @@ async function experimentSection(
       )
       .join('')}</tbody></table>`,
   ];
+  const longest = Math.max(...effects.map((e) => e.epochs.length));
+  if (longest > MAX_POINTS_PER_CURVE) {
+    parts.push(
+      `<p class="src">Curves are drawn with at most ${MAX_POINTS_PER_CURVE} of their up to ${longest} evaluations: the x axis as drawn is cut into ${MAX_POINTS_PER_CURVE / 4} columns, each keeping its first, last, lowest and highest point. E, S_end and L use every evaluation.</p>`,
+    );
+  }
   if (synthetic) parts.push(await boundaries(store, effects));
   else {
     for (const e of effects) parts.push(`<figure>${await finalFractionChart(e, present)}</figure>`);
