@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type ExperimentSpec, RunStore, runId } from '@iwlab/experiments';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logregSpec } from './__tests__/specs.js';
-import { type Dashboard, startDashboard } from './dashboard.js';
+import { type Dashboard, duration, startDashboard } from './dashboard.js';
 import { storePlan } from './plan.js';
 
 function spec(ratio: number): ExperimentSpec {
@@ -13,7 +13,7 @@ function spec(ratio: number): ExperimentSpec {
 
 function recordEpochs(store: RunStore, id: string, from: number, to: number): void {
   for (let e = from; e < to; e++) {
-    store.recordEpoch(id, e, 'train', { loss: 1 / (e + 1), accuracy: 0.9 });
+    store.recordEpoch(id, e, 'train', { loss: 1 / (e + 1), accuracy: 0.9, seconds: 1.5 });
     store.recordEpoch(id, e, 'test', { 'fractionPredicted.positive': 0.5, accuracy: 0.75 });
   }
 }
@@ -59,6 +59,8 @@ describe('startDashboard', () => {
     expect(first.liveHtml).toContain('w 1:1 · seed 0');
     expect(first.liveHtml).toContain('value="3"></progress> 3/10');
     expect(first.liveHtml).toContain('0.750 (test, epoch 3)');
+    // 7 epochs left at 1.5 s each.
+    expect(first.liveHtml).toContain('<td>11 s</td>');
     // Nothing changed: same version.
     expect(JSON.parse((await get(`${dashboard.url}api/state`)).text).version).toBe(first.version);
 
@@ -147,5 +149,18 @@ describe('startDashboard', () => {
     await expect(startDashboard({ db, port })).rejects.toThrow(
       `port ${port} on 127.0.0.1 is in use; pass --port with another`,
     );
+  });
+});
+
+describe('duration', () => {
+  it('reads as seconds, minutes or hours', () => {
+    expect([30, 89, 90, 5399, 5400, 12_600].map(duration)).toEqual([
+      '30 s',
+      '89 s',
+      '2 min',
+      '90 min',
+      '1.5 h',
+      '3.5 h',
+    ]);
   });
 });

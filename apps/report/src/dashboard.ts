@@ -152,13 +152,24 @@ class StoreWatcher {
     return this.#report.html;
   }
 
-  #latest(run: StoredRun): { loss?: number; accuracy?: string } {
+  #latest(run: StoredRun): { loss?: number; accuracy?: string; secondsLeft?: number } {
     const rows = this.#store.epochs(run.id);
-    const train = rows.filter((r) => r.split === 'train').at(-1);
+    const trainRows = rows.filter((r) => r.split === 'train');
+    const train = trainRows.at(-1);
+    // Each epoch's own time (training and evaluation), over the last ten epochs.
+    const recent = trainRows
+      .slice(-10)
+      .map((r) => r.metrics.seconds)
+      .filter((v): v is number => v !== undefined && Number.isFinite(v));
+    const perEpoch =
+      recent.length === 0 ? undefined : recent.reduce((a, b) => a + b, 0) / recent.length;
     const evaluated = rows
       .filter((r) => r.split !== 'train' && r.metrics.accuracy !== undefined)
       .at(-1);
     return {
+      ...(perEpoch === undefined
+        ? {}
+        : { secondsLeft: perEpoch * Math.max(0, run.spec.epochs - run.epochsCompleted) }),
       ...(train?.metrics.loss === undefined ? {} : { loss: train.metrics.loss }),
       ...(evaluated?.metrics.accuracy === undefined
         ? {}
@@ -181,13 +192,13 @@ class StoreWatcher {
         return `<tr><td>${escapeHtml(runLabel(r.spec))}<div class="src"><code>${r.id}</code></div></td>
 <td><progress max="${r.spec.epochs}" value="${r.epochsCompleted}"></progress> ${r.epochsCompleted}/${r.spec.epochs}</td>
 <td>${latest.loss === undefined ? '' : latest.loss.toPrecision(4)}</td><td>${latest.accuracy ?? ''}</td>
-<td>${r.attempts}</td><td>${quiet.toFixed(0)} s</td></tr>`;
+<td>${latest.secondsLeft === undefined ? '' : duration(latest.secondsLeft)}</td><td>${r.attempts}</td><td>${quiet.toFixed(0)} s</td></tr>`;
       })
       .join('\n');
     const inProgress =
       running.length === 0
         ? '<p>No run in progress.</p>'
-        : `<table class="live-runs"><thead><tr><th>in progress</th><th>epochs</th><th>train loss</th><th>accuracy</th><th>attempt</th><th>since its last epoch</th></tr></thead><tbody>
+        : `<table class="live-runs"><thead><tr><th>in progress</th><th>epochs</th><th>train loss</th><th>accuracy</th><th>left, at its recent pace</th><th>attempt</th><th>since its last epoch</th></tr></thead><tbody>
 ${rows}
 </tbody></table>
 <p class="src">A run whose process was stopped also stays "in progress" until it is resumed: its time since the last epoch keeps growing.</p>`;
@@ -202,6 +213,13 @@ ${rows}
             .join('\n')}</tbody></table>`;
     return `${head}\n${inProgress}\n${failures}`;
   }
+}
+
+/** "45 s", "12 min", "3.5 h". */
+export function duration(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
 }
 
 const LIVE_STYLE = `#live{border-bottom:2px solid #88a;padding:0.3em 0 0.6em}
