@@ -88,6 +88,11 @@ export async function reproduce(options: ReproduceOptions): Promise<void> {
           ...(options.dashboard === true ? {} : { port: options.dashboard }),
         });
   if (dashboard) out(`dashboard: ${dashboard.url}`);
+  if (dashboard && options.jobs === 0) {
+    out(
+      '  note: with --jobs 0 the runs train in this process, so the dashboard answers only between epochs',
+    );
+  }
   const controller = new AbortController();
   const onSigint = () => {
     out(
