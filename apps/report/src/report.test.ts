@@ -132,4 +132,29 @@ describe('buildReport', () => {
     expect(longestPath).toBeGreaterThan(100);
     expect(longestPath).toBeLessThan(400);
   });
+
+  it('keeps cells of other losses out of the claims, and says so', async () => {
+    const store = filledStore();
+    for (const ratio of [0.25, 4]) {
+      const spec = logregSpec({
+        weights: { kind: 'ratio', ratio },
+        loss: { name: 'poly', params: {} },
+      });
+      const id = runId(spec);
+      store.beginRun(id, spec);
+      for (let e = 0; e < 10; e++) {
+        store.recordEpoch(id, e, 'test', {
+          'fractionPredicted.positive': ratio > 1 ? 0.7 : 0.3,
+          accuracy: 0.8,
+        });
+      }
+      store.finishRun(id, 'done', { seconds: 1 });
+    }
+    const report = await buildReport(store);
+    store.close();
+    expect(report.effects).toHaveLength(2);
+    // The poly cell keeps its whole effect; the claim still rests on the cross-entropy cell.
+    expect(report.claims.find((c) => c.id === 'effect-fades')?.verdict).toBe('reproduced');
+    expect(report.html).toContain('1 cell(s) trained with another loss (poly) are not evidence');
+  });
 });

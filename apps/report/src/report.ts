@@ -10,7 +10,9 @@ import {
   FINISHED_STATUSES,
   groupCells,
   loadRunSeries,
+  type RunSeries,
   type RunStore,
+  testsPaperClaims,
   weightRatio,
 } from '@iwlab/experiments';
 import {
@@ -243,6 +245,15 @@ export async function buildReport(store: RunStore, options: ReportOptions = {}):
   const claims = evaluateClaims(effects);
   const progress = runProgress(store, options.runIds);
   const provisional = progress.finished < progress.planned;
+  const otherLosses = effects.filter((e) => !testsPaperClaims(e.cell));
+  const otherLossNote =
+    otherLosses.length === 0
+      ? ''
+      : `<p class="src">${otherLosses.length} cell(s) trained with another loss (${escapeHtml(
+          [...new Set(otherLosses.map((e) => (e.cell.runs[0] as RunSeries).spec.loss.name))].join(
+            ', ',
+          ),
+        )}) are not evidence for these claims: the paper's objective is importance-weighted cross-entropy (reference A.2). Their weight effects are in the tables below.</p>`;
   const incomplete = provisional
     ? `<div id="incomplete" class="incomplete"><b>Incomplete:</b> ${progress.finished} of ${progress.planned} planned runs have finished (still to finish: ${escapeHtml(describeUnfinished(progress))}). The verdicts below use the finished runs only and may change when the rest finish: run the command that started them again to resume them.</div>`
     : '';
@@ -271,6 +282,7 @@ unregularized cell when its S_end is ≥ ${t.keeps} higher, and no more when ≤
 A claim is reproduced (or not) when every cell that tests it agrees; otherwise, or with no cell, it is inconclusive.</p>
 ${incomplete}
 ${claimsTable(claims, provisional)}
+${otherLossNote}
 ${sections.join('\n')}
 <h2>Runs</h2>
 ${runsTable(store, only)}

@@ -154,4 +154,21 @@ describe('evaluateClaims', () => {
       '2-D separable-gaussians · mlp · none · epochs 9, optimizer.lr 0.2',
     ]);
   });
+
+  it("takes evidence only from cells trained with the paper's loss", () => {
+    // Cross-entropy fades; the polynomially-tailed loss keeps the effect, as it is designed to.
+    const list = effects(
+      cell({ kind: 'mlp' }, 0.4, 0.02),
+      cell({ kind: 'mlp' }, 0.4, 0.35, { loss: { name: 'poly', params: {} } }),
+    );
+    expect(list.map((e) => e.cell.label).sort()).toEqual([
+      '2-D separable-gaussians · mlp · none · loss.name ce',
+      '2-D separable-gaussians · mlp · none · loss.name poly',
+    ]);
+    const fades = evaluateClaims(list).find((c) => c.id === 'effect-fades');
+    expect(fades?.verdict).toBe('reproduced');
+    expect(fades?.evidence.map((e) => e.cell)).toEqual([
+      '2-D separable-gaussians · mlp · none · loss.name ce',
+    ]);
+  });
 });

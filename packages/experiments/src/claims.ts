@@ -281,15 +281,29 @@ function describe(e: CellEffect): string {
   return `E = ${f(e.early)} (epoch ${e.earlyEpoch}), S_end = ${f(e.late)}, L = ${f(e.fractionLeft)} over ${e.epochs.length} evaluations, ${e.weights.length} weights, ${e.seeds} seed(s)`;
 }
 
+/** The paper's objective is importance-weighted cross-entropy (reference A.2): 2 logits or 1. */
+export const PAPER_LOSSES: readonly string[] = ['ce', 'bce'];
+
 /**
- * The verdict on each claim of the paper, from the cells' weight effects. A claim with no cell to
- * test it (e.g. the CIFAR part was skipped) is 'inconclusive' with no evidence.
+ * Whether a cell can be evidence for the paper's claims: trained with the paper's loss. Cells of
+ * other losses (poly, LDAM, ...) are what the claims are compared against, not evidence for them:
+ * some are designed to keep the effect the paper says cross-entropy loses.
+ */
+export function testsPaperClaims(cell: Cell): boolean {
+  return PAPER_LOSSES.includes((cell.runs[0] as RunSeries).spec.loss.name);
+}
+
+/**
+ * The verdict on each claim of the paper, from the weight effects of the cells trained with the
+ * paper's loss (`testsPaperClaims`; others are ignored). A claim with no cell to test it (e.g. the
+ * CIFAR part was skipped) is 'inconclusive' with no evidence.
  */
 export function evaluateClaims(
-  effects: readonly CellEffect[],
+  allEffects: readonly CellEffect[],
   thresholds: ClaimThresholds = DEFAULT_CLAIM_THRESHOLDS,
 ): Claim[] {
   const t = thresholds;
+  const effects = allEffects.filter((e) => testsPaperClaims(e.cell));
   const base = (arm: Arm) => effects.filter((e) => e.cell.arm === arm);
   // The unregularized cell of the same experiment and model that is otherwise most alike: with
   // runs of several plans in one store, an arm is compared with its own plan's cell.

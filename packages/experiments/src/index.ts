@@ -12,8 +12,10 @@ export {
   experimentOf,
   groupCells,
   loadRunSeries,
+  PAPER_LOSSES,
   primaryStatistic,
   type RunSeries,
+  testsPaperClaims,
   type Verdict,
   weightRatio,
 } from './claims.js';
