@@ -135,6 +135,24 @@ describe('startDashboard', () => {
     writer.close();
   });
 
+  it('marks a run in progress as stopped when nothing changed for ten of its epochs', async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'iwlab-dash-')), 'runs.sqlite');
+    const writer = new RunStore(db);
+    const a = spec(2);
+    writer.beginRun(runId(a), a);
+    recordEpochs(writer, runId(a), 0, 2); // 1.5 s per epoch: ten epochs are under two minutes
+    writer.close();
+    let now = Date.now();
+    const dashboard = await startDashboard({ db, port: 0, allRuns: true, clock: () => now });
+    open.push(dashboard);
+    const panel = async () => JSON.parse((await get(`${dashboard.url}api/state`)).text).liveHtml;
+    expect(await panel()).not.toContain('class="stalled"');
+    now += 119_000;
+    expect(await panel()).not.toContain('class="stalled"');
+    now += 2_000;
+    expect(await panel()).toContain('<td class="stalled">2 min: stopped?</td>');
+  });
+
   it('follows every run with allRuns, and names the port when it is taken', async () => {
     const db = join(mkdtempSync(join(tmpdir(), 'iwlab-dash-')), 'runs.sqlite');
     const writer = new RunStore(db);

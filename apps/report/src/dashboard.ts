@@ -35,6 +35,8 @@ export interface DashboardOptions {
   readonly reportEverySeconds?: number;
   /** Follow every run in the store, not only the last `reproduce` plan's. */
   readonly allRuns?: boolean;
+  /** The time the page is computed at (ms since the epoch); default `Date.now`. For tests. */
+  readonly clock?: () => number;
 }
 
 export interface Dashboard {
@@ -49,11 +51,6 @@ export interface DashboardState {
   readonly liveHtml: string;
 }
 
-interface Sighting {
-  epochs: number;
-  since: number;
-}
-
 interface ReportBuild {
   readonly version: string;
   readonly html: Promise<string>;
@@ -62,12 +59,11 @@ interface ReportBuild {
   ms?: number;
 }
 
-/** Reads the store; keeps, per run, when its epoch count last moved (the store has no clock). */
+/** Reads the store, and keeps the last report it built. */
 class StoreWatcher {
   readonly #store: RunStore;
   readonly #allRuns: boolean;
   readonly #reportEveryMs: number;
-  readonly #seen = new Map<string, Sighting>();
   #report: ReportBuild | undefined;
 
   constructor(db: string, allRuns: boolean, reportEveryMs: number) {
@@ -89,7 +85,7 @@ class StoreWatcher {
     return this.#store.listRuns().filter((run) => only === undefined || only.has(run.id));
   }
 
-  state(now = Date.now()): DashboardState {
+  state(now: number): DashboardState {
     const ids = this.#runIds();
     const runs = this.#runs(ids);
     const progress = runProgress(this.#store, ids);
@@ -99,18 +95,6 @@ class StoreWatcher {
       )
       .digest('hex')
       .slice(0, 16);
-    for (const run of runs) {
-      const seen = this.#seen.get(run.id);
-      if (seen === undefined || seen.epochs !== run.epochsCompleted) {
-        // A run first seen before its first epoch is dated from its attempt's start; one first
-        // seen later, from now (its last epoch's time is not stored).
-        const since =
-          seen === undefined && run.epochsCompleted === 0
-            ? Math.min(now, Date.parse(run.startedAt))
-            : now;
-        this.#seen.set(run.id, { epochs: run.epochsCompleted, since });
-      }
-    }
     const complete = progress.finished === progress.planned;
     return {
       version: this.#reportVersion(data, complete, now),
@@ -152,7 +136,12 @@ class StoreWatcher {
     return this.#report.html;
   }
 
-  #latest(run: StoredRun): { loss?: number; accuracy?: string; secondsLeft?: number } {
+  #latest(run: StoredRun): {
+    loss?: number;
+    accuracy?: string;
+    secondsLeft?: number;
+    secondsPerEpoch?: number;
+  } {
     const rows = this.#store.epochs(run.id);
     const trainRows = rows.filter((r) => r.split === 'train');
     const train = trainRows.at(-1);
@@ -169,7 +158,10 @@ class StoreWatcher {
     return {
       ...(perEpoch === undefined
         ? {}
-        : { secondsLeft: perEpoch * Math.max(0, run.spec.epochs - run.epochsCompleted) }),
+        : {
+            secondsPerEpoch: perEpoch,
+            secondsLeft: perEpoch * Math.max(0, run.spec.epochs - run.epochsCompleted),
+          }),
       ...(train?.metrics.loss === undefined ? {} : { loss: train.metrics.loss }),
       ...(evaluated?.metrics.accuracy === undefined
         ? {}
@@ -188,20 +180,21 @@ class StoreWatcher {
     const rows = running
       .map((r) => {
         const latest = this.#latest(r);
-        const quiet = (now - (this.#seen.get(r.id)?.since ?? now)) / 1000;
+        const quiet = Math.max(0, (now - Date.parse(r.updatedAt)) / 1000);
+        const stalled = quiet > staleAfterSeconds(latest.secondsPerEpoch);
         return `<tr><td>${escapeHtml(runLabel(r.spec))}<div class="src"><code>${r.id}</code></div></td>
 <td><progress max="${r.spec.epochs}" value="${r.epochsCompleted}"></progress> ${r.epochsCompleted}/${r.spec.epochs}</td>
 <td>${latest.loss === undefined ? '' : latest.loss.toPrecision(4)}</td><td>${latest.accuracy ?? ''}</td>
-<td>${latest.secondsLeft === undefined ? '' : duration(latest.secondsLeft)}</td><td>${r.attempts}</td><td>${quiet.toFixed(0)} s</td></tr>`;
+<td>${latest.secondsLeft === undefined ? '' : duration(latest.secondsLeft)}</td><td>${r.attempts}</td><td${stalled ? ' class="stalled"' : ''}>${duration(quiet)}${stalled ? ': stopped?' : ''}</td></tr>`;
       })
       .join('\n');
     const inProgress =
       running.length === 0
         ? '<p>No run in progress.</p>'
-        : `<table class="live-runs"><thead><tr><th>in progress</th><th>epochs</th><th>train loss</th><th>accuracy</th><th>left, at its recent pace</th><th>attempt</th><th>since its last epoch</th></tr></thead><tbody>
+        : `<table class="live-runs"><thead><tr><th>in progress</th><th>epochs</th><th>train loss</th><th>accuracy</th><th>left, at its recent pace</th><th>attempt</th><th>since its last change</th></tr></thead><tbody>
 ${rows}
 </tbody></table>
-<p class="src">A run whose process was stopped also stays "in progress" until it is resumed: its time since the last epoch keeps growing.</p>`;
+<p class="src">A run whose process stopped stays "in progress" in the store until it is resumed; it is marked "stopped?" once its last change is older than ten of its epochs (and two minutes).</p>`;
     const failures =
       failed.length === 0
         ? ''
@@ -215,6 +208,11 @@ ${rows}
   }
 }
 
+/** A run in progress looks stopped when nothing changed for ten of its epochs, and two minutes. */
+export function staleAfterSeconds(secondsPerEpoch: number | undefined): number {
+  return Math.max(120, 10 * (secondsPerEpoch ?? 0));
+}
+
 /** "45 s", "12 min", "3.5 h". */
 export function duration(seconds: number): string {
   if (seconds < 90) return `${Math.round(seconds)} s`;
@@ -224,7 +222,7 @@ export function duration(seconds: number): string {
 
 const LIVE_STYLE = `#live{border-bottom:2px solid #88a;padding:0.3em 0 0.6em}
 #live progress{width:12em;vertical-align:middle}.live-runs,.live-failed{font-size:0.9em;margin:0.4em 0}
-#live .offline{color:#b00;font-weight:bold}`;
+#live .offline,#live .stalled{color:#b00;font-weight:bold}`;
 
 /**
  * The page's only script: asks for the panel every `refreshMs`, and for the report when the data
@@ -297,19 +295,20 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     (options.reportEverySeconds ?? 15) * 1000,
   );
   const refreshMs = Math.round((options.refreshSeconds ?? 2) * 1000);
+  const clock = options.clock ?? Date.now;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (req.method !== 'GET') return send(res, 405, 'text/plain', 'only GET');
     if (path === '/api/state') {
-      return send(res, 200, 'application/json', JSON.stringify(watcher.state()));
+      return send(res, 200, 'application/json', JSON.stringify(watcher.state(clock())));
     }
     if (path === '/report.html') {
-      const { version } = watcher.state();
+      const { version } = watcher.state(clock());
       const html = await watcher.report(version);
       return send(res, 200, 'text/html; charset=utf-8', html, { 'x-iwlab-version': version });
     }
     if (path === '/') {
-      const state = watcher.state();
+      const state = watcher.state(clock());
       const html = await watcher.report(state.version);
       return send(res, 200, 'text/html; charset=utf-8', dashboardPage(html, state, refreshMs));
     }

@@ -2,8 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataError, SpecError } from '@iwlab/core';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { tinySpec } from './__tests__/specs.js';
+import { canonicalJson } from './internal/canonical.js';
 import { resolveSpec, runId } from './spec.js';
 import { RunStore } from './store.js';
 
@@ -95,5 +97,61 @@ describe('RunStore', () => {
     store.beginRun(id, spec);
     expect(() => store.beginRun(id, resolveSpec(tinySpec({ seed: 9 })))).toThrow(SpecError);
     store.close();
+  });
+
+  it('dates every change of a run (start, epoch, end) so a stopped one can be told apart', async () => {
+    const store = new RunStore(':memory:');
+    store.beginRun(id, spec);
+    const started = store.getRun(id)?.updatedAt as string;
+    expect(started).toBe(store.getRun(id)?.startedAt);
+    await new Promise((r) => setTimeout(r, 5));
+    store.recordEpoch(id, 0, 'train', { loss: 1 });
+    const afterEpoch = store.getRun(id)?.updatedAt as string;
+    expect(Date.parse(afterEpoch)).toBeGreaterThan(Date.parse(started));
+    await new Promise((r) => setTimeout(r, 5));
+    store.finishRun(id, 'done');
+    expect(store.getRun(id)?.updatedAt).toBe(store.getRun(id)?.finishedAt);
+    store.close();
+  });
+
+  it('upgrades a version-1 store in place, keeping every result, and refuses unknown versions', () => {
+    const file = tempDb();
+    // The version-1 layout of the runs table, as iwlab 0.1 wrote it.
+    const old = new Database(file);
+    old.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE runs (id TEXT PRIMARY KEY, spec TEXT NOT NULL, seed INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'done', 'diverged', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 1, backend TEXT, versions TEXT, git_commit TEXT, info TEXT,
+        created_at TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT, seconds REAL,
+        epochs_completed INTEGER NOT NULL DEFAULT 0, error TEXT);
+      INSERT INTO meta VALUES ('schema', '1');`);
+    old
+      .prepare(
+        `INSERT INTO runs (id, spec, seed, status, created_at, started_at)
+         VALUES (?, ?, ?, 'running', ?, ?)`,
+      )
+      .run(
+        id,
+        canonicalJson(spec),
+        spec.seed,
+        '2026-01-02T03:04:05.000Z',
+        '2026-01-02T03:04:05.000Z',
+      );
+    old.close();
+
+    const upgraded = new RunStore(file);
+    expect(upgraded.getMeta('schema')).toBe(2);
+    expect(upgraded.getRun(id)).toMatchObject({
+      status: 'running',
+      updatedAt: '2026-01-02T03:04:05.000Z',
+    });
+    upgraded.recordEpoch(id, 0, 'train', { loss: 1 });
+    expect(upgraded.epochs(id)).toHaveLength(1);
+    upgraded.close();
+
+    const future = new Database(file);
+    future.exec("UPDATE meta SET value = '3' WHERE key = 'schema'");
+    future.close();
+    expect(() => new RunStore(file)).toThrow(/schema version 3; this iwlab reads versions 1 and 2/);
   });
 });

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { canonicalJson } from './internal/canonical.js';
 import type { ExperimentSpec } from './spec.js';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS runs (
   finished_at TEXT,
   seconds REAL,
   epochs_completed INTEGER NOT NULL DEFAULT 0,
-  error TEXT
+  error TEXT,
+  updated_at TEXT
 );
 CREATE TABLE IF NOT EXISTS epochs (
   run_id TEXT NOT NULL REFERENCES runs(id),
@@ -73,6 +74,11 @@ export interface StoredRun {
   readonly seconds: number | null;
   readonly epochsCompleted: number;
   readonly error: string | null;
+  /**
+   * When the run last changed: its start, an epoch, its end. A 'running' run whose last change is
+   * long past (against its epochs' pace) was left by a process that stopped.
+   */
+  readonly updatedAt: string;
 }
 
 export interface EpochRow {
@@ -103,6 +109,7 @@ interface RunRow {
   seconds: number | null;
   epochs_completed: number;
   error: string | null;
+  updated_at: string | null;
 }
 
 const now = () => new Date().toISOString();
@@ -132,19 +139,37 @@ export class RunStore {
         },
       );
     }
-    const version = this.#db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as
-      | { value: string }
-      | undefined;
-    if (version === undefined) {
-      this.#db
-        .prepare('INSERT INTO meta (key, value) VALUES (?, ?)')
-        .run('schema', `${SCHEMA_VERSION}`);
-    } else if (Number(version.value) !== SCHEMA_VERSION) {
-      throw new DataError(
-        `run store schema version ${version.value}; this iwlab reads version ${SCHEMA_VERSION}`,
-        { file, field: 'meta.schema' },
-      );
-    }
+    // In one immediate transaction: trial processes open the same store at once.
+    this.#db
+      .transaction(() => {
+        const version = this.#db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as
+          | { value: string }
+          | undefined;
+        if (version === undefined) {
+          this.#db
+            .prepare('INSERT INTO meta (key, value) VALUES (?, ?)')
+            .run('schema', `${SCHEMA_VERSION}`);
+        } else if (Number(version.value) === 1) {
+          this.#migrateFrom1();
+        } else if (Number(version.value) !== SCHEMA_VERSION) {
+          throw new DataError(
+            `run store schema version ${version.value}; this iwlab reads versions 1 and ${SCHEMA_VERSION}`,
+            { file, field: 'meta.schema' },
+          );
+        }
+      })
+      .immediate();
+  }
+
+  /**
+   * Version 2 adds `runs.updated_at`, the time of a run's last change (start, epoch, end), so a
+   * run left 'running' by a process that died can be told from one in progress. Stored results
+   * are untouched; a run's last change before the upgrade is taken as its start or end.
+   */
+  #migrateFrom1(): void {
+    this.#db.exec('ALTER TABLE runs ADD COLUMN updated_at TEXT');
+    this.#db.exec('UPDATE runs SET updated_at = COALESCE(finished_at, started_at)');
+    this.#db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(`${SCHEMA_VERSION}`);
   }
 
   close(): void {
@@ -172,10 +197,10 @@ export class RunStore {
         const t = now();
         this.#db
           .prepare(
-            `INSERT INTO runs (id, spec, seed, status, attempts, backend, versions, git_commit, created_at, started_at)
-             VALUES (?, ?, ?, 'running', 1, ?, ?, ?, ?, ?)`,
+            `INSERT INTO runs (id, spec, seed, status, attempts, backend, versions, git_commit, created_at, started_at, updated_at)
+             VALUES (?, ?, ?, 'running', 1, ?, ?, ?, ?, ?, ?)`,
           )
-          .run(id, specJson, spec.seed, ...env, t, t);
+          .run(id, specJson, spec.seed, ...env, t, t, t);
         return { action: 'start' };
       }
       if (row.spec !== specJson) {
@@ -185,13 +210,14 @@ export class RunStore {
         );
       }
       if (FINISHED_STATUSES.includes(row.status)) return { action: 'skip', status: row.status };
+      const t = now();
       this.#db
         .prepare(
           `UPDATE runs SET status = 'running', attempts = attempts + 1, error = NULL,
              backend = COALESCE(?, backend), versions = COALESCE(?, versions),
-             git_commit = COALESCE(?, git_commit), started_at = ? WHERE id = ?`,
+             git_commit = COALESCE(?, git_commit), started_at = ?, updated_at = ? WHERE id = ?`,
         )
-        .run(...env, now(), id);
+        .run(...env, t, t, id);
       return { action: 'resume', previous: row.status, attempts: row.attempts + 1 };
     });
     return begin.immediate();
@@ -243,8 +269,10 @@ export class RunStore {
         .prepare('INSERT INTO epochs (run_id, epoch, split, metrics) VALUES (?, ?, ?, ?)')
         .run(id, epoch, split, json);
       this.#db
-        .prepare('UPDATE runs SET epochs_completed = MAX(epochs_completed, ?) WHERE id = ?')
-        .run(epoch + 1, id);
+        .prepare(
+          'UPDATE runs SET epochs_completed = MAX(epochs_completed, ?), updated_at = ? WHERE id = ?',
+        )
+        .run(epoch + 1, now(), id);
     });
     write.immediate();
   }
@@ -264,12 +292,14 @@ export class RunStore {
     status: Exclude<RunStatus, 'running'>,
     details: { readonly seconds?: number; readonly error?: string } = {},
   ): void {
+    const t = now();
     const result = this.#db
       .prepare(
-        `UPDATE runs SET status = ?, finished_at = ?, seconds = COALESCE(seconds, 0) + ?, error = ?
+        `UPDATE runs SET status = ?, finished_at = ?, updated_at = ?,
+           seconds = COALESCE(seconds, 0) + ?, error = ?
          WHERE id = ? AND status = 'running'`,
       )
-      .run(status, now(), details.seconds ?? 0, details.error ?? null, id);
+      .run(status, t, t, details.seconds ?? 0, details.error ?? null, id);
     if (result.changes !== 1) {
       const row = this.getRun(id);
       throw new DataError(
@@ -355,5 +385,6 @@ function toStoredRun(row: RunRow): StoredRun {
     seconds: row.seconds,
     epochsCompleted: row.epochs_completed,
     error: row.error,
+    updatedAt: row.updated_at ?? row.finished_at ?? row.started_at,
   };
 }
