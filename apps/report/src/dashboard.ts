@@ -64,12 +64,14 @@ class StoreWatcher {
   readonly #store: RunStore;
   readonly #allRuns: boolean;
   readonly #reportEveryMs: number;
+  readonly #clock: () => number;
   #report: ReportBuild | undefined;
 
-  constructor(db: string, allRuns: boolean, reportEveryMs: number) {
+  constructor(db: string, allRuns: boolean, reportEveryMs: number, clock: () => number) {
     this.#store = new RunStore(db);
     this.#allRuns = allRuns;
     this.#reportEveryMs = reportEveryMs;
+    this.#clock = clock;
   }
 
   close(): void {
@@ -116,7 +118,7 @@ class StoreWatcher {
   report(version: string): Promise<string> {
     if (this.#report?.version !== version) {
       const ids = this.#runIds();
-      const started = Date.now();
+      const started = this.#clock();
       const html = buildReport(this.#store, {
         notes: reportNotes(this.#store, ids),
         ...(ids === undefined ? {} : { runIds: ids }),
@@ -125,7 +127,7 @@ class StoreWatcher {
       this.#report = build;
       html.then(
         () => {
-          build.ms = Date.now() - started;
+          build.ms = this.#clock() - started;
         },
         () => {
           // A failed build is not kept: the next request tries again.
@@ -289,13 +291,14 @@ function send(
 
 /** Serves the dashboard of `options.db` until `close()`. Resolves once it listens. */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
+  const clock = options.clock ?? Date.now;
   const watcher = new StoreWatcher(
     options.db,
     options.allRuns ?? false,
     (options.reportEverySeconds ?? 15) * 1000,
+    clock,
   );
   const refreshMs = Math.round((options.refreshSeconds ?? 2) * 1000);
-  const clock = options.clock ?? Date.now;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (req.method !== 'GET') return send(res, 405, 'text/plain', 'only GET');
