@@ -4,7 +4,7 @@
 // skips every finished run; that an interrupted invocation reports provisional verdicts, then
 // resumes; and that --dashboard serves the plan's progress, the final state included.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,6 +141,56 @@ describe('iwlab reproduce --preset tiny', () => {
       expect((await running)?.progress.finished).toBeLessThan(4);
       expect((await final)?.progress).toEqual({ planned: 4, finished: 4, unfinished: {} });
       expect(stdout).toContain('sweep finished after');
+    },
+  );
+});
+
+describe('iwlab sweep', () => {
+  it.skipIf(!built)(
+    "runs a grid from a file, reports it under the file's title, and keeps other losses out of the claims",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'iwlab-e2e-'));
+      const file = join(dir, 'losses.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          title: 'Two losses on moons',
+          notes: ['A smoke test of iwlab sweep.'],
+          base: {
+            data: { kind: 'synthetic', generator: 'moons', trainSize: 32, testSize: 32 },
+            model: { kind: 'logreg' },
+            reduction: 'mean',
+            optimizer: { kind: 'sgd', lr: 0.1 },
+            epochs: 4,
+            batchSize: 8,
+            seed: 0,
+            backend: 'cpu',
+          },
+          axes: [
+            { path: 'loss', values: [{ name: 'ce' }, { name: 'poly', params: { alpha: 2 } }] },
+            {
+              path: 'weights',
+              values: [
+                { kind: 'ratio', ratio: 0.25 },
+                { kind: 'ratio', ratio: 4 },
+              ],
+            },
+          ],
+        }),
+      );
+      const out = join(dir, 'report.html');
+      const { stdout } = await run(
+        process.execPath,
+        [CLI, 'sweep', file, '--jobs', '1', '--db', join(dir, 'runs.sqlite'), '--out', out],
+        { cwd: dir },
+      );
+      expect(stdout).toContain('4 runs (Two losses on moons)');
+      expect(stdout).toMatch(/\[4\/4\] done .*loss poly\(alpha=2, type=logit\)/);
+      const html = readFileSync(out, 'utf8');
+      expect(html).toContain('<title>Two losses on moons</title>');
+      expect(html).toContain('A smoke test of iwlab sweep.');
+      expect(html).toContain('moons · logreg · none · loss poly(alpha=2, type=logit)');
+      expect(html).toContain('1 cell(s) trained with another loss (poly) are not evidence');
     },
   );
 });

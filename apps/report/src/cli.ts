@@ -2,7 +2,7 @@
 // The `iwlab` command. Parsing is commander's; each command's work lives in its own module.
 import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { dashboardCommand, doctor, reportCommand, reproduce } from './commands.js';
+import { dashboardCommand, doctor, reportCommand, reproduce, sweepCommand } from './commands.js';
 import { DEFAULT_DASHBOARD_PORT } from './dashboard.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -30,7 +30,30 @@ const program = new Command()
   .description('Importance weighting in deep learning: train, watch, compare, report.')
   .version(version);
 
-program
+/** The options `reproduce` and `sweep` share: where runs go and how they run. */
+function withPlanRunOptions(command: Command): Command {
+  return command
+    .option('--jobs <n>', 'parallel trial processes (0: run in this process)', count(0))
+    .option('--db <path>', 'run store (SQLite)', 'iwlab-runs/runs.sqlite')
+    .option('--out <path>', 'report file (HTML)', 'iwlab-runs/report.html')
+    .addOption(
+      new Option(
+        '--backend <name>',
+        "tfjs backend for every run (default: each spec's own)",
+      ).choices(BACKENDS),
+    )
+    .option(
+      '--data-dir <path>',
+      'where the real data sets are (default: IWLAB_DATA_DIR, else ../shared/data)',
+    )
+    .option(
+      '--dashboard [port]',
+      `serve the live dashboard while the sweep runs (default port ${DEFAULT_DASHBOARD_PORT}; 0: any free port)`,
+      count(0),
+    );
+}
+
+const reproduceCommand = program
   .command('reproduce')
   .description(
     'Reproduce Byrd & Lipton (ICML 2019): train the embedded plan, store every run, write the report',
@@ -43,25 +66,16 @@ program
       .choices(['tiny', 'small', 'full'])
       .default('small'),
   )
-  .option('--seeds <n>', 'seeds per cell', count(1), 1)
-  .option('--jobs <n>', 'parallel trial processes (0: run in this process)', count(0))
-  .option('--db <path>', 'run store (SQLite)', 'iwlab-runs/runs.sqlite')
-  .option('--out <path>', 'report file (HTML)', 'iwlab-runs/report.html')
-  .addOption(
-    new Option('--backend <name>', "tfjs backend for every run (default: each spec's own)").choices(
-      BACKENDS,
-    ),
+  .option('--seeds <n>', 'seeds per cell', count(1), 1);
+withPlanRunOptions(reproduceCommand).action(reproduce);
+
+const sweepFileCommand = program
+  .command('sweep')
+  .description(
+    'Run a grid of your own from a JSON file (base spec + axes), store every run, write the report',
   )
-  .option(
-    '--data-dir <path>',
-    'where the real data sets are (default: IWLAB_DATA_DIR, else ../shared/data)',
-  )
-  .option(
-    '--dashboard [port]',
-    `serve the live dashboard while the sweep runs (default port ${DEFAULT_DASHBOARD_PORT}; 0: any free port)`,
-    count(0),
-  )
-  .action(reproduce);
+  .argument('<file>', 'sweep file: { title?, notes?, base, axes } (see apps/report/README.md)');
+withPlanRunOptions(sweepFileCommand).action(sweepCommand);
 
 program
   .command('report')

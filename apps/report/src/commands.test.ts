@@ -42,7 +42,7 @@ describe('iwlab report', () => {
       store.finishRun(id, 'done', { seconds: 1 });
       return id;
     });
-    storePlan(store, ['plan note'], ids.slice(0, 1));
+    storePlan(store, { notes: ['plan note'], runIds: ids.slice(0, 1), title: 'My plan' });
     store.close();
     const quiet = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
@@ -51,6 +51,7 @@ describe('iwlab report', () => {
       const plan = readFileSync(out, 'utf8');
       expect(plan.match(/<tr><td><code>/g)).toHaveLength(1);
       expect(plan).toContain('plan note');
+      expect(plan).toContain('<title>My plan</title>');
       expect(plan).toContain('1 other run(s)');
       await reportCommand({ db, out, all: true });
       expect(readFileSync(out, 'utf8').match(/<tr><td><code>/g)).toHaveLength(2);

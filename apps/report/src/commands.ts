@@ -5,13 +5,14 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@iwlab/backend';
-import type { BackendChoice } from '@iwlab/core';
-import { RunStore, runSweep, type SweepEvent } from '@iwlab/experiments';
+import { type BackendChoice, DatasetMissingError } from '@iwlab/core';
+import { type GridPoint, RunStore, runSweep, type SweepEvent } from '@iwlab/experiments';
 import writeFileAtomic from 'write-file-atomic';
 import { type Dashboard, startDashboard } from './dashboard.js';
-import { reportNotes, runLabel, storedPlan, storePlan } from './plan.js';
+import { reportNotes, runLabel, storedPlan, storedTitle, storePlan } from './plan.js';
 import { formatPlan, type PresetName, reproducePlan } from './presets.js';
 import { buildReport, describeUnfinished } from './report.js';
+import { readSweepFile } from './sweep-file.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -37,9 +38,8 @@ async function writeAtomically(file: string, text: string): Promise<void> {
   await writeFileAtomic(file, text);
 }
 
-export interface ReproduceOptions {
-  readonly preset: PresetName;
-  readonly seeds: number;
+/** What `reproduce` and `sweep` share: where runs go and how they run. */
+export interface PlanRunOptions {
   readonly jobs?: number;
   readonly db: string;
   readonly out: string;
@@ -49,11 +49,18 @@ export interface ReproduceOptions {
   readonly dashboard?: number | true;
 }
 
+export interface ReproduceOptions extends PlanRunOptions {
+  readonly preset: PresetName;
+  readonly seeds: number;
+}
+
+/** A backend asked for by name that cannot start here fails now, not once per trial. */
+async function checkBackend(backend: BackendChoice | undefined): Promise<void> {
+  if (backend !== undefined && backend !== 'auto') await initBackend(backend);
+}
+
 export async function reproduce(options: ReproduceOptions): Promise<void> {
-  // A backend asked for by name that cannot start here fails now, with its reason, rather than
-  // once per run inside the trial processes.
-  if (options.backend !== undefined && options.backend !== 'auto')
-    await initBackend(options.backend);
+  await checkBackend(options.backend);
   const plan = reproducePlan(options.preset, options.seeds);
   const dataDir = findDataDir(options.dataDir);
   const notes = [`Preset '${plan.preset}', ${options.seeds} seed(s) per cell.`, ...plan.shortened];
@@ -66,17 +73,54 @@ export async function reproduce(options: ReproduceOptions): Promise<void> {
     notes.push(message);
     return false;
   });
-  const points = parts.flatMap((p) => p.points);
+  await runPlan(
+    parts.flatMap((p) => p.points),
+    { notes },
+    dataDir,
+    options,
+  );
+}
+
+/** `iwlab sweep <file>`: the researcher's own grid, run and reported as `reproduce` runs its plan. */
+export async function sweepCommand(file: string, options: PlanRunOptions): Promise<void> {
+  await checkBackend(options.backend);
+  const sweep = await readSweepFile(file);
+  const dataDir = findDataDir(options.dataDir);
+  if (sweep.points.some((p) => p.spec.data.kind === 'cifar-catdog') && !hasCifar(dataDir)) {
+    throw new DatasetMissingError(
+      `the sweep trains on CIFAR-10 cat/dog, which is not found (looked for cifar10-catdog/train_catdog.bin under ${dataDir ?? 'IWLAB_DATA_DIR or ../shared/data'}); set IWLAB_DATA_DIR or --data-dir`,
+      { file },
+    );
+  }
+  out(`iwlab sweep ${file}: ${sweep.points.length} runs${sweep.title ? ` (${sweep.title})` : ''}`);
+  for (const line of sweep.notes) out(`  note: ${line}`);
+  await runPlan(
+    sweep.points,
+    { notes: [...sweep.notes], ...(sweep.title === undefined ? {} : { title: sweep.title }) },
+    dataDir,
+    options,
+  );
+}
+
+/**
+ * Stores the plan, runs what is not finished (in `jobs` processes, resumable, Ctrl-C stops
+ * cleanly), writes the report of the plan's runs and prints the verdicts.
+ */
+async function runPlan(
+  points: readonly GridPoint[],
+  about: { readonly notes: readonly string[]; readonly title?: string },
+  dataDir: string | undefined,
+  options: PlanRunOptions,
+): Promise<void> {
   const db = resolve(options.db);
   // The plan goes into the store first, so the dashboard and `iwlab report` can measure progress
   // against it while it runs, and after an interrupt.
   const planStore = new RunStore(db);
   try {
-    storePlan(
-      planStore,
-      notes,
-      points.map((p) => p.id),
-    );
+    storePlan(planStore, {
+      ...about,
+      runIds: points.map((p) => p.id),
+    });
   } finally {
     planStore.close();
   }
@@ -179,9 +223,11 @@ function lingerUnlessInterrupted(ms: number): Promise<void> {
 async function writeReport(db: string, file: string, runIds?: readonly string[]): Promise<void> {
   const store = new RunStore(db);
   try {
+    const title = storedTitle(store);
     const report = await buildReport(store, {
       notes: reportNotes(store, runIds),
       ...(runIds === undefined ? {} : { runIds }),
+      ...(title === undefined ? {} : { title }),
     });
     await writeAtomically(file, report.html);
     out(`report: ${resolve(file)}`);

@@ -34,7 +34,7 @@ describe('startDashboard', () => {
     const writer = new RunStore(db);
     const [a, b, c] = [spec(0.25), spec(1), spec(4)];
     const ids = [runId(a), runId(b), runId(c)] as const;
-    storePlan(writer, ['a note <b>'], ids);
+    storePlan(writer, { notes: ['a note <b>'], runIds: ids });
     writer.beginRun(ids[0], a);
     recordEpochs(writer, ids[0], 0, 10);
     writer.finishRun(ids[0], 'done', { seconds: 1 });
@@ -108,7 +108,7 @@ describe('startDashboard', () => {
     const db = join(mkdtempSync(join(tmpdir(), 'iwlab-dash-')), 'runs.sqlite');
     const writer = new RunStore(db);
     const [a, b] = [spec(0.5), spec(2)];
-    storePlan(writer, [], [runId(a), runId(b)]);
+    storePlan(writer, { notes: [], runIds: [runId(a), runId(b)] });
     writer.beginRun(runId(a), a);
     recordEpochs(writer, runId(a), 0, 2);
     const dashboard = await startDashboard({ db, port: 0, reportEverySeconds: 3600 });

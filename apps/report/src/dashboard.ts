@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RunStore, type StoredRun } from '@iwlab/experiments';
-import { reportNotes, runLabel, storedPlan } from './plan.js';
+import { reportNotes, runLabel, storedPlan, storedTitle } from './plan.js';
 import {
   buildReport,
   describeUnfinished,
@@ -119,9 +119,11 @@ class StoreWatcher {
     if (this.#report?.version !== version) {
       const ids = this.#runIds();
       const started = this.#clock();
+      const title = storedTitle(this.#store);
       const html = buildReport(this.#store, {
         notes: reportNotes(this.#store, ids),
         ...(ids === undefined ? {} : { runIds: ids }),
+        ...(title === undefined ? {} : { title }),
       }).then((r) => r.html);
       const build: ReportBuild = { version, html, started };
       this.#report = build;

@@ -1,9 +1,10 @@
-// What `iwlab reproduce` leaves in the run store about its plan, so that `iwlab report` and the
-// dashboard can say how far it got and report the same runs it would.
+// What `iwlab reproduce` and `iwlab sweep` leave in the run store about their plan, so that
+// `iwlab report` and the dashboard can say how far it got and report the same runs it would.
 import {
   armOf,
   type ExperimentSpec,
   experimentOf,
+  lossLabel,
   type RunStore,
   weightRatio,
 } from '@iwlab/experiments';
@@ -11,20 +12,38 @@ import { ratioLabel } from './charts.js';
 
 const NOTES_KEY = 'reproduce.notes';
 const PLAN_KEY = 'reproduce.plan';
+const TITLE_KEY = 'plan.title';
 
-/** One line per run, as the CLI prints it: experiment · model · arm · weights · seed. */
+/**
+ * One line per run, as the CLI prints it: experiment · model · arm [· loss, when not the paper's
+ * cross-entropy] · weights · seed.
+ */
 export function runLabel(spec: ExperimentSpec): string {
-  return `${experimentOf(spec)} · ${spec.model.kind} · ${armOf(spec)} · w ${ratioLabel(weightRatio(spec))} · seed ${spec.seed}`;
+  const loss = spec.loss.name === 'ce' ? '' : ` · loss ${lossLabel(spec.loss)}`;
+  return `${experimentOf(spec)} · ${spec.model.kind} · ${armOf(spec)}${loss} · w ${ratioLabel(weightRatio(spec))} · seed ${spec.seed}`;
 }
 
-/** Records the plan before it runs: its notes and the ids of every run it will make. */
+/**
+ * Records the plan before it runs: its notes, its title (a sweep file's; `reproduce` has the
+ * report's default) and the ids of every run it will make.
+ */
 export function storePlan(
   store: RunStore,
-  notes: readonly string[],
-  runIds: readonly string[],
+  plan: {
+    readonly notes: readonly string[];
+    readonly runIds: readonly string[];
+    readonly title?: string;
+  },
 ): void {
-  store.setMeta(NOTES_KEY, notes);
-  store.setMeta(PLAN_KEY, runIds);
+  store.setMeta(NOTES_KEY, plan.notes);
+  store.setMeta(PLAN_KEY, plan.runIds);
+  store.setMeta(TITLE_KEY, plan.title ?? null);
+}
+
+/** The last stored plan's title, if it had one. */
+export function storedTitle(store: RunStore): string | undefined {
+  const title = store.getMeta(TITLE_KEY);
+  return typeof title === 'string' ? title : undefined;
 }
 
 /** The ids of the last stored plan, if a plan was stored. */

@@ -162,13 +162,13 @@ describe('evaluateClaims', () => {
       cell({ kind: 'mlp' }, 0.4, 0.35, { loss: { name: 'poly', params: {} } }),
     );
     expect(list.map((e) => e.cell.label).sort()).toEqual([
-      '2-D separable-gaussians · mlp · none · loss.name ce',
-      '2-D separable-gaussians · mlp · none · loss.name poly',
+      '2-D separable-gaussians · mlp · none · loss ce',
+      '2-D separable-gaussians · mlp · none · loss poly(alpha=1, type=logit)',
     ]);
     const fades = evaluateClaims(list).find((c) => c.id === 'effect-fades');
     expect(fades?.verdict).toBe('reproduced');
     expect(fades?.evidence.map((e) => e.cell)).toEqual([
-      '2-D separable-gaussians · mlp · none · loss.name ce',
+      '2-D separable-gaussians · mlp · none · loss ce',
     ]);
   });
 });

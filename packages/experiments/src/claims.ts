@@ -150,10 +150,21 @@ function specLeaves(value: unknown, prefix = '', out = new Map<string, string>()
   return out;
 }
 
-/** What makes a cell: everything in the spec but the weights and the seed. */
+/** "poly(alpha=2, type=logit)", "ce": a loss as one setting, as a label shows it. */
+export function lossLabel(loss: ExperimentSpec['loss']): string {
+  const params = Object.entries(loss.params).map(
+    ([k, v]) => `${k}=${typeof v === 'string' ? v : canonicalJson(v)}`,
+  );
+  return params.length === 0 ? loss.name : `${loss.name}(${params.join(', ')})`;
+}
+
+/**
+ * What makes a cell: everything in the spec but the weights and the seed. The loss is one
+ * setting (its name with its parameters), so cells of two losses differ in "loss".
+ */
 function cellLeaves(spec: ExperimentSpec): Map<string, string> {
-  const { weights: _w, seed: _s, ...rest } = spec;
-  return specLeaves(rest);
+  const { weights: _w, seed: _s, loss, ...rest } = spec;
+  return specLeaves(rest).set('loss', lossLabel(loss));
 }
 
 /**

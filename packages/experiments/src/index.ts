@@ -12,6 +12,7 @@ export {
   experimentOf,
   groupCells,
   loadRunSeries,
+  lossLabel,
   PAPER_LOSSES,
   primaryStatistic,
   type RunSeries,
