@@ -178,10 +178,12 @@ async function runPlan(
     out(
       `sweep ${controller.signal.aborted ? 'stopped' : 'finished'} after ${minutes.toFixed(1)} min`,
     );
+    // The sweep is over: a run it left 'running' was interrupted.
     await writeReport(
       db,
       options.out,
       points.map((p) => p.id),
+      true,
     );
     const failed = result.outcomes.filter((o) => o.status === 'failed' || o.status === 'aborted');
     if (failed.length > 0) {
@@ -220,7 +222,12 @@ function lingerUnlessInterrupted(ms: number): Promise<void> {
  * With `runIds` (a reproduction's plan) only those runs are reported; other runs in the store are
  * counted in a note. Without, every run is.
  */
-async function writeReport(db: string, file: string, runIds?: readonly string[]): Promise<void> {
+async function writeReport(
+  db: string,
+  file: string,
+  runIds?: readonly string[],
+  sweepStopped = false,
+): Promise<void> {
   const store = new RunStore(db);
   try {
     const title = storedTitle(store);
@@ -228,6 +235,7 @@ async function writeReport(db: string, file: string, runIds?: readonly string[])
       notes: reportNotes(store, runIds),
       ...(runIds === undefined ? {} : { runIds }),
       ...(title === undefined ? {} : { title }),
+      sweepStopped,
     });
     await writeAtomically(file, report.html);
     out(`report: ${resolve(file)}`);

@@ -52,7 +52,7 @@ describe('startDashboard', () => {
     expect(first.progress).toEqual({
       planned: 3,
       finished: 1,
-      unfinished: { running: 1, 'not started': 1 },
+      unfinished: { 'in progress': 1, 'not started': 1 },
     });
     expect(first.liveHtml).toContain('1 of 3 runs finished');
     expect(first.liveHtml).toContain('still to finish: 1 in progress, 1 not started');
@@ -162,7 +162,7 @@ describe('startDashboard', () => {
     const dashboard = await startDashboard({ db, port: 0, allRuns: true });
     open.push(dashboard);
     const state = JSON.parse((await get(`${dashboard.url}api/state`)).text);
-    expect(state.progress).toEqual({ planned: 1, finished: 0, unfinished: { running: 1 } });
+    expect(state.progress).toEqual({ planned: 1, finished: 0, unfinished: { 'in progress': 1 } });
     const port = Number(new URL(dashboard.url).port);
     await expect(startDashboard({ db, port })).rejects.toThrow(
       `port ${port} on 127.0.0.1 is in use; pass --port with another`,

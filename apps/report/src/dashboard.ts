@@ -14,6 +14,8 @@ import {
   escapeHtml,
   type RunProgress,
   runProgress,
+  secondsPerEpoch,
+  staleAfterSeconds,
 } from './report.js';
 
 export const DEFAULT_DASHBOARD_PORT = 4780;
@@ -90,7 +92,7 @@ class StoreWatcher {
   state(now: number): DashboardState {
     const ids = this.#runIds();
     const runs = this.#runs(ids);
-    const progress = runProgress(this.#store, ids);
+    const progress = runProgress(this.#store, ids, { now });
     const data = createHash('sha1')
       .update(
         JSON.stringify([ids?.length ?? null, runs.map((r) => [r.id, r.status, r.epochsCompleted])]),
@@ -146,16 +148,10 @@ class StoreWatcher {
     secondsLeft?: number;
     secondsPerEpoch?: number;
   } {
-    const rows = this.#store.epochs(run.id);
-    const trainRows = rows.filter((r) => r.split === 'train');
-    const train = trainRows.at(-1);
-    // Each epoch's own time (training and evaluation), over the last ten epochs.
-    const recent = trainRows
-      .slice(-10)
-      .map((r) => r.metrics.seconds)
-      .filter((v): v is number => v !== undefined && Number.isFinite(v));
-    const perEpoch =
-      recent.length === 0 ? undefined : recent.reduce((a, b) => a + b, 0) / recent.length;
+    // The latest evaluation is within the last `every` epochs.
+    const rows = this.#store.epochs(run.id, { last: Math.max(1, run.spec.evaluation.every) });
+    const train = rows.filter((r) => r.split === 'train').at(-1);
+    const perEpoch = secondsPerEpoch(this.#store, run);
     const evaluated = rows
       .filter((r) => r.split !== 'train' && r.metrics.accuracy !== undefined)
       .at(-1);
@@ -178,7 +174,7 @@ class StoreWatcher {
   #liveHtml(runs: readonly StoredRun[], progress: RunProgress, now: number): string {
     const running = runs.filter((r) => r.status === 'running');
     const failed = runs.filter((r) => r.status === 'failed');
-    const unfinished = describeUnfinished(progress, { running: 'in progress' });
+    const unfinished = describeUnfinished(progress);
     const head = `<p class="headline"><b>${progress.finished} of ${progress.planned} runs finished</b>${unfinished ? ` · still to finish: ${escapeHtml(unfinished)}` : ''} · checked ${new Date(now).toLocaleTimeString('en-GB')}
 <progress max="${progress.planned}" value="${progress.finished}"></progress></p>`;
     const rows = running
@@ -186,6 +182,7 @@ class StoreWatcher {
         const latest = this.#latest(r);
         const quiet = Math.max(0, (now - Date.parse(r.updatedAt)) / 1000);
         const stalled = quiet > staleAfterSeconds(latest.secondsPerEpoch);
+
         return `<tr><td>${escapeHtml(runLabel(r.spec))}<div class="src"><code>${r.id}</code></div></td>
 <td><progress max="${r.spec.epochs}" value="${r.epochsCompleted}"></progress> ${r.epochsCompleted}/${r.spec.epochs}</td>
 <td>${latest.loss === undefined ? '' : latest.loss.toPrecision(4)}</td><td>${latest.accuracy ?? ''}</td>
@@ -210,11 +207,6 @@ ${rows}
             .join('\n')}</tbody></table>`;
     return `${head}\n${inProgress}\n${failures}`;
   }
-}
-
-/** A run in progress looks stopped when nothing changed for ten of its epochs, and two minutes. */
-export function staleAfterSeconds(secondsPerEpoch: number | undefined): number {
-  return Math.max(120, 10 * (secondsPerEpoch ?? 0));
 }
 
 /** "45 s", "12 min", "3.5 h". */

@@ -81,19 +81,23 @@ describe('buildReport', () => {
     expect(complete.html).not.toContain('id="incomplete"');
     expect(complete.html).not.toContain('class="provisional"');
 
-    // One run interrupted after two epochs, one never started.
+    // One run stopped after an epoch (its sweep was interrupted), one never started.
     const spec = logregSpec({ data: { kind: 'synthetic', generator: 'moons' } });
     const interrupted = runId(spec);
     store.beginRun(interrupted, spec);
-    store.recordEpoch(interrupted, 0, 'train', { loss: 1, accuracy: 0.5 });
+    store.recordEpoch(interrupted, 0, 'train', { loss: 1, accuracy: 0.5, seconds: 20 });
     const planned = [...finished, interrupted, 'never-started'];
-    const partial = await buildReport(store, { runIds: planned });
-    const everything = runProgress(store);
+    const partial = await buildReport(store, { runIds: planned, sweepStopped: true });
+    // Without knowing the sweep stopped, a run whose last change is fresh is in progress; one
+    // quiet for over ten of its epochs (20 s each: 200 s) and two minutes looks stopped.
+    const now = Date.parse(store.getRun(interrupted)?.updatedAt as string);
+    const fresh = runProgress(store, undefined, { now: now + 199_000 });
+    const stale = runProgress(store, undefined, { now: now + 201_000 });
     store.close();
     expect(partial.progress).toEqual({
       planned: 5,
       finished: 3,
-      unfinished: { running: 1, 'not started': 1 },
+      unfinished: { interrupted: 1, 'not started': 1 },
     });
     expect(describeUnfinished(partial.progress)).toBe('1 interrupted, 1 not started');
     expect(partial.provisional).toBe(true);
@@ -102,7 +106,8 @@ describe('buildReport', () => {
     expect(partial.html).toContain('3 of 5 planned runs have finished');
     expect(partial.html.match(/class="provisional"/g)?.length).toBe(partial.claims.length);
     // Without a plan, the store's own unfinished runs make it provisional.
-    expect(everything).toEqual({ planned: 4, finished: 3, unfinished: { running: 1 } });
+    expect(fresh).toEqual({ planned: 4, finished: 3, unfinished: { 'in progress': 1 } });
+    expect(stale).toEqual({ planned: 4, finished: 3, unfinished: { interrupted: 1 } });
   });
 
   it('draws long runs thinned, and says so', async () => {

@@ -12,6 +12,7 @@ import {
   loadRunSeries,
   type RunSeries,
   type RunStore,
+  type StoredRun,
   testsPaperClaims,
   weightRatio,
 } from '@iwlab/experiments';
@@ -34,17 +35,19 @@ export interface ReportOptions {
    * earlier plan with other settings would otherwise form cells of their own and sway the claims.
    */
   readonly runIds?: readonly string[];
+  /** The sweep that ran these runs has stopped: a run left 'running' was interrupted. */
+  readonly sweepStopped?: boolean;
 }
 
 /**
  * How far the reported runs got. Verdicts use finished runs only, so while any run is still to
- * finish (interrupted, failed, or never started) they are provisional: more runs can change them.
+ * finish (in progress, interrupted, failed, or never started) they are provisional.
  */
 export interface RunProgress {
   readonly planned: number;
   /** 'done' or 'diverged': running the plan again would not change them. */
   readonly finished: number;
-  /** Count per state of the runs still to finish: 'running' (interrupted), 'failed', 'not started'. */
+  /** Count per state of the runs still to finish: 'in progress', 'interrupted', 'failed', 'not started'. */
   readonly unfinished: Readonly<Record<string, number>>;
 }
 
@@ -57,31 +60,64 @@ export interface Report {
   readonly provisional: boolean;
 }
 
-/** Planned runs absent from the store count as 'not started'. */
-export function runProgress(store: RunStore, runIds?: readonly string[]): RunProgress {
+/** A run's mean time per epoch (training and evaluation) over its last ten epochs, if stored. */
+export function secondsPerEpoch(store: RunStore, run: StoredRun): number | undefined {
+  const recent = store
+    .epochs(run.id, { last: 10 })
+    .filter((r) => r.split === 'train')
+    .map((r) => r.metrics.seconds)
+    .filter((v): v is number => v !== undefined && Number.isFinite(v));
+  return recent.length === 0 ? undefined : recent.reduce((a, b) => a + b, 0) / recent.length;
+}
+
+/** A run in progress looks stopped when nothing changed for ten of its epochs, and two minutes. */
+export function staleAfterSeconds(perEpoch: number | undefined): number {
+  return Math.max(120, 10 * (perEpoch ?? 0));
+}
+
+/** A 'running' run whose last change is older than `staleAfterSeconds`: its process has stopped. */
+export function looksStopped(store: RunStore, run: StoredRun, now: number): boolean {
+  const quiet = (now - Date.parse(run.updatedAt)) / 1000;
+  return quiet > staleAfterSeconds(secondsPerEpoch(store, run));
+}
+
+/**
+ * Planned runs absent from the store count as 'not started'. A run stored as 'running' is
+ * 'interrupted' when the sweep that ran it has stopped (`sweepStopped`) or when it looks stopped
+ * (`looksStopped`), else 'in progress'.
+ */
+export function runProgress(
+  store: RunStore,
+  runIds?: readonly string[],
+  options: { readonly now?: number; readonly sweepStopped?: boolean } = {},
+): RunProgress {
   const only = runIds === undefined ? undefined : new Set(runIds);
   const runs = store.listRuns().filter((run) => only === undefined || only.has(run.id));
+  const now = options.now ?? Date.now();
   const unfinished: Record<string, number> = {};
   let finished = 0;
   for (const run of runs) {
-    if (FINISHED_STATUSES.includes(run.status)) finished++;
-    else unfinished[run.status] = (unfinished[run.status] ?? 0) + 1;
+    if (FINISHED_STATUSES.includes(run.status)) {
+      finished++;
+      continue;
+    }
+    const state =
+      run.status !== 'running'
+        ? run.status
+        : options.sweepStopped === true || looksStopped(store, run, now)
+          ? 'interrupted'
+          : 'in progress';
+    unfinished[state] = (unfinished[state] ?? 0) + 1;
   }
   const planned = only?.size ?? runs.length;
   if (planned > runs.length) unfinished['not started'] = planned - runs.length;
   return { planned, finished, unfinished };
 }
 
-/**
- * "1 interrupted, 12 not started", for the report and the CLI. A run stored as 'running' was
- * interrupted when the sweep that owns it has stopped; a live view passes `{ running: 'in progress' }`.
- */
-export function describeUnfinished(
-  progress: RunProgress,
-  labels: { readonly running: string } = { running: 'interrupted' },
-): string {
+/** "1 interrupted, 12 not started", for the report and the CLI. */
+export function describeUnfinished(progress: RunProgress): string {
   return Object.entries(progress.unfinished)
-    .map(([state, n]) => `${n} ${state === 'running' ? labels.running : state}`)
+    .map(([state, n]) => `${n} ${state}`)
     .join(', ');
 }
 
@@ -243,7 +279,9 @@ export async function buildReport(store: RunStore, options: ReportOptions = {}):
     .filter((e): e is CellEffect => e !== null)
     .sort((a, b) => a.cell.label.localeCompare(b.cell.label));
   const claims = evaluateClaims(effects);
-  const progress = runProgress(store, options.runIds);
+  const progress = runProgress(store, options.runIds, {
+    ...(options.sweepStopped === undefined ? {} : { sweepStopped: options.sweepStopped }),
+  });
   const provisional = progress.finished < progress.planned;
   const otherLosses = effects.filter((e) => !testsPaperClaims(e.cell));
   const otherLossNote =

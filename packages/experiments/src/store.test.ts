@@ -147,6 +147,20 @@ describe('RunStore', () => {
     });
     upgraded.recordEpoch(id, 0, 'train', { loss: 1 });
     expect(upgraded.epochs(id)).toHaveLength(1);
+    // The last epochs only: a live view's read.
+    for (let e = 1; e < 30; e++) {
+      upgraded.recordEpoch(id, e, 'train', { loss: 1 / e });
+      upgraded.recordEpoch(id, e, 'test', { accuracy: 0.5 });
+    }
+    expect(upgraded.epochs(id, { last: 3 }).map((r) => `${r.epoch}/${r.split}`)).toEqual([
+      '27/test',
+      '27/train',
+      '28/test',
+      '28/train',
+      '29/test',
+      '29/train',
+    ]);
+    expect(upgraded.epochs('nope', { last: 3 })).toEqual([]);
     upgraded.close();
 
     const future = new Database(file);

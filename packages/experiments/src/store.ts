@@ -327,11 +327,26 @@ export class RunStore {
     return rows.map(toStoredRun);
   }
 
-  /** Every stored epoch row of a run, by epoch then split. */
-  epochs(id: string): EpochRow[] {
-    const rows = this.#db
-      .prepare('SELECT epoch, split, metrics FROM epochs WHERE run_id = ? ORDER BY epoch, split')
-      .all(id) as { epoch: number; split: string; metrics: string }[];
+  /**
+   * The stored epoch rows of a run, by epoch then split: every one, or with `last` those of its
+   * last `last` stored epochs (what a live view needs, without reading 10,000 epochs).
+   */
+  epochs(id: string, options: { readonly last?: number } = {}): EpochRow[] {
+    const rows = (
+      options.last === undefined
+        ? this.#db
+            .prepare(
+              'SELECT epoch, split, metrics FROM epochs WHERE run_id = ? ORDER BY epoch, split',
+            )
+            .all(id)
+        : this.#db
+            .prepare(
+              `SELECT epoch, split, metrics FROM epochs WHERE run_id = ?
+                 AND epoch > (SELECT MAX(epoch) FROM epochs WHERE run_id = ?) - ?
+               ORDER BY epoch, split`,
+            )
+            .all(id, id, options.last)
+    ) as { epoch: number; split: string; metrics: string }[];
     return rows.map((r) => ({ epoch: r.epoch, split: r.split, metrics: JSON.parse(r.metrics) }));
   }
 
