@@ -3,17 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { logregInput } from './__tests__/specs.js';
 import { readSweepFile } from './sweep-file.js';
 
-const base = {
+const base = logregInput({
   data: { kind: 'synthetic', generator: 'moons', trainSize: 32, testSize: 32 },
-  model: { kind: 'logreg' },
-  reduction: 'mean',
-  optimizer: { kind: 'sgd', lr: 0.1 },
   epochs: 3,
-  batchSize: 8,
-  seed: 0,
-};
+});
 
 function file(content: unknown): string {
   const path = join(mkdtempSync(join(tmpdir(), 'iwlab-sweep-')), 'plan.json');
