@@ -67,15 +67,24 @@ export interface SeriesRow {
   hi: number;
 }
 
-/** Mean and ± one standard deviation over seeds, per weight and evaluation. */
-function bands(effect: CellEffect, split: string, key: string, panel: string): SeriesRow[] {
-  const rows: SeriesRow[] = [];
+/**
+ * Mean and ± one standard deviation over seeds, per weight and evaluation: one curve per weight,
+ * each thinned for drawing (`thinCurve`).
+ */
+function bands(
+  effect: CellEffect,
+  split: string,
+  key: string,
+  panel: string,
+  logEpochs: boolean,
+): SeriesRow[] {
   const byWeight = new Map<number, RunSeries[]>();
   for (const run of effect.cell.runs) {
     const w = weightRatio(run.spec);
     byWeight.set(w, [...(byWeight.get(w) ?? []), run]);
   }
-  for (const [w, runs] of byWeight) {
+  return [...byWeight].flatMap(([w, runs]) => {
+    const curve: SeriesRow[] = [];
     effect.epochs.forEach((epoch, i) => {
       const values = runs
         .map((r) => r.series[split]?.[key]?.[i])
@@ -83,10 +92,18 @@ function bands(effect: CellEffect, split: string, key: string, panel: string): S
       if (values.length === 0) return;
       const mean = values.reduce((a, b) => a + b, 0) / values.length;
       const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
-      rows.push({ panel, split, weight: ratioLabel(w), epoch, mean, lo: mean - sd, hi: mean + sd });
+      curve.push({
+        panel,
+        split,
+        weight: ratioLabel(w),
+        epoch,
+        mean,
+        lo: mean - sd,
+        hi: mean + sd,
+      });
     });
-  }
-  return rows;
+    return thinCurve(curve, MAX_POINTS_PER_CURVE, logEpochs);
+  });
 }
 
 /**
@@ -98,55 +115,46 @@ function bands(effect: CellEffect, split: string, key: string, panel: string): S
 export const MAX_POINTS_PER_CURVE = 400;
 
 /**
- * Thins each curve (panel, split, weight) to at most `max` points the way a plot reads it: the x
+ * Thins one curve (points in epoch order) to at most `max` points the way a plot reads it: the x
  * axis as drawn (log epochs on a log axis) is cut into max/4 equal columns, and each column keeps
  * its first, last, lowest and highest point (the M4 scheme). So the line's extremes survive, and
  * on a log axis the first epochs, where the weights act, keep every point. Library thinning
  * (largest-triangle-three-buckets in `downsample`) buckets by point count, which on a log axis
  * would leave epochs 1-25 of 10,000 one bucket.
  */
-export function thinCurves(
-  rows: readonly SeriesRow[],
+export function thinCurve(
+  curve: readonly SeriesRow[],
   max: number,
   logEpochs: boolean,
 ): SeriesRow[] {
-  const lines = new Map<string, SeriesRow[]>();
-  for (const row of rows) {
-    const key = `${row.panel}\u0000${row.split}\u0000${row.weight}`;
-    const line = lines.get(key);
-    if (line) line.push(row);
-    else lines.set(key, [row]);
-  }
+  if (curve.length <= max) return [...curve];
   const drawnX = (row: SeriesRow) => (logEpochs ? Math.log(row.epoch) : row.epoch);
   const columns = Math.max(1, Math.floor(max / 4));
-  return [...lines.values()].flatMap((line) => {
-    if (line.length <= max) return line;
-    const x0 = drawnX(line[0] as SeriesRow);
-    const width = (drawnX(line.at(-1) as SeriesRow) - x0) / columns || 1;
-    const kept = new Set<number>();
-    let column = -1;
-    let first = 0;
-    const close = (end: number) => {
-      // Rows first..end-1 fall in one column: keep its first, last, lowest and highest.
-      let lo = first;
-      let hi = first;
-      for (let i = first; i < end; i++) {
-        if ((line[i] as SeriesRow).mean < (line[lo] as SeriesRow).mean) lo = i;
-        if ((line[i] as SeriesRow).mean > (line[hi] as SeriesRow).mean) hi = i;
-      }
-      for (const i of [first, lo, hi, end - 1]) kept.add(i);
-    };
-    line.forEach((row, i) => {
-      const c = Math.min(columns - 1, Math.floor((drawnX(row) - x0) / width));
-      if (c !== column) {
-        if (column >= 0) close(i);
-        column = c;
-        first = i;
-      }
-    });
-    close(line.length);
-    return [...kept].sort((a, b) => a - b).map((i) => line[i] as SeriesRow);
+  const x0 = drawnX(curve[0] as SeriesRow);
+  const width = (drawnX(curve.at(-1) as SeriesRow) - x0) / columns || 1;
+  const kept = new Set<number>();
+  let column = -1;
+  let first = 0;
+  const close = (end: number) => {
+    // Rows first..end-1 fall in one column: keep its first, last, lowest and highest.
+    let lo = first;
+    let hi = first;
+    for (let i = first; i < end; i++) {
+      if ((curve[i] as SeriesRow).mean < (curve[lo] as SeriesRow).mean) lo = i;
+      if ((curve[i] as SeriesRow).mean > (curve[hi] as SeriesRow).mean) hi = i;
+    }
+    for (const i of [first, lo, hi, end - 1]) kept.add(i);
+  };
+  curve.forEach((row, i) => {
+    const c = Math.min(columns - 1, Math.floor((drawnX(row) - x0) / width));
+    if (c !== column) {
+      if (column >= 0) close(i);
+      column = c;
+      first = i;
+    }
   });
+  close(curve.length);
+  return [...kept].sort((a, b) => a - b).map((i) => curve[i] as SeriesRow);
 }
 
 export interface CurveOptions {
@@ -172,21 +180,18 @@ export async function curvesChart(
   effects: readonly CellEffect[],
   options: CurveOptions,
 ): Promise<string> {
-  const rows = thinCurves(
-    effects.flatMap((e) =>
-      options.splits.flatMap((split) =>
-        bands(
-          e,
-          split,
-          split === 'train' || !options.key.startsWith('fractionPredicted')
-            ? options.key
-            : e.cell.statistic,
-          panelName(e.cell),
-        ),
+  const rows = effects.flatMap((e) =>
+    options.splits.flatMap((split) =>
+      bands(
+        e,
+        split,
+        split === 'train' || !options.key.startsWith('fractionPredicted')
+          ? options.key
+          : e.cell.statistic,
+        panelName(e.cell),
+        options.logEpochs ?? false,
       ),
     ),
-    MAX_POINTS_PER_CURVE,
-    options.logEpochs ?? false,
   );
   const ratios = [...new Set(effects.flatMap((e) => e.weights))];
   const x = {
