@@ -9,7 +9,7 @@ import { type BackendChoice, DatasetMissingError } from '@iwlab/core';
 import { type GridPoint, RunStore, runSweep, type SweepEvent } from '@iwlab/experiments';
 import writeFileAtomic from 'write-file-atomic';
 import { type Dashboard, startDashboard } from './dashboard.js';
-import { reportNotes, runLabel, storedPlan, storedTitle, storePlan } from './plan.js';
+import { planReportOptions, runLabel, storedPlan, storePlan } from './plan.js';
 import { formatPlan, type PresetName, reproducePlan } from './presets.js';
 import { buildReport, describeUnfinished } from './report.js';
 import { readSweepFile } from './sweep-file.js';
@@ -219,22 +219,20 @@ function lingerUnlessInterrupted(ms: number): Promise<void> {
 }
 
 /**
- * With `runIds` (a reproduction's plan) only those runs are reported; other runs in the store are
- * counted in a note. Without, every run is.
+ * Writes the report of `runs` (a plan's ids; 'stored plan': the last plan stored, else every run;
+ * 'all': every run) and prints its verdicts. Other runs in the store are counted in a note.
  */
 async function writeReport(
   db: string,
   file: string,
-  runIds?: readonly string[],
+  runs: readonly string[] | 'stored plan' | 'all',
   sweepStopped = false,
 ): Promise<void> {
   const store = new RunStore(db);
   try {
-    const title = storedTitle(store);
+    const runIds = runs === 'all' ? undefined : runs === 'stored plan' ? storedPlan(store) : runs;
     const report = await buildReport(store, {
-      notes: reportNotes(store, runIds),
-      ...(runIds === undefined ? {} : { runIds }),
-      ...(title === undefined ? {} : { title }),
+      ...planReportOptions(store, runIds),
       sweepStopped,
     });
     await writeAtomically(file, report.html);
@@ -260,17 +258,7 @@ export async function reportCommand(options: {
   all?: boolean;
 }): Promise<void> {
   if (!existsSync(options.db)) throw new Error(`no run store at ${options.db}`);
-  const db = resolve(options.db);
-  let plan: string[] | undefined;
-  if (options.all !== true) {
-    const store = new RunStore(db);
-    try {
-      plan = storedPlan(store);
-    } finally {
-      store.close();
-    }
-  }
-  await writeReport(db, options.out, plan);
+  await writeReport(resolve(options.db), options.out, options.all === true ? 'all' : 'stored plan');
 }
 
 export async function dashboardCommand(options: {

@@ -6,16 +6,18 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RunStore, type StoredRun } from '@iwlab/experiments';
-import { reportNotes, runLabel, storedPlan, storedTitle } from './plan.js';
+import { type EpochRow, RunStore, type StoredRun } from '@iwlab/experiments';
+import { planReportOptions, runLabel, storedPlan } from './plan.js';
 import {
+  ACTIVITY_EPOCHS,
   buildReport,
   describeUnfinished,
   escapeHtml,
+  plannedRuns,
+  progressOf,
+  type RunActivity,
   type RunProgress,
-  runProgress,
-  secondsPerEpoch,
-  staleAfterSeconds,
+  runActivity,
 } from './report.js';
 
 export const DEFAULT_DASHBOARD_PORT = 4780;
@@ -84,15 +86,23 @@ class StoreWatcher {
     return this.#allRuns ? undefined : storedPlan(this.#store);
   }
 
-  #runs(ids: readonly string[] | undefined): StoredRun[] {
-    const only = ids === undefined ? undefined : new Set(ids);
-    return this.#store.listRuns().filter((run) => only === undefined || only.has(run.id));
-  }
-
   state(now: number): DashboardState {
     const ids = this.#runIds();
-    const runs = this.#runs(ids);
-    const progress = runProgress(this.#store, ids, { now });
+    const { runs, planned } = plannedRuns(this.#store, ids);
+    // One read per run in progress: its last epochs give both its activity and its numbers.
+    const live = new Map<string, LiveRun>();
+    for (const run of runs) {
+      if (run.status !== 'running') continue;
+      const recent = this.#store.epochs(run.id, {
+        last: Math.max(ACTIVITY_EPOCHS, run.spec.evaluation.every),
+      });
+      live.set(run.id, { run, recent, activity: runActivity(run, recent, now) });
+    }
+    const progress = progressOf(
+      runs,
+      planned,
+      (run) => live.get(run.id)?.activity.stopped ?? false,
+    );
     const data = createHash('sha1')
       .update(
         JSON.stringify([ids?.length ?? null, runs.map((r) => [r.id, r.status, r.epochsCompleted])]),
@@ -103,7 +113,12 @@ class StoreWatcher {
     return {
       version: this.#reportVersion(data, complete, now),
       progress,
-      liveHtml: this.#liveHtml(runs, progress, now),
+      liveHtml: liveHtml(
+        [...live.values()],
+        runs.filter((r) => r.status === 'failed'),
+        progress,
+        now,
+      ),
     };
   }
 
@@ -121,12 +136,9 @@ class StoreWatcher {
     if (this.#report?.version !== version) {
       const ids = this.#runIds();
       const started = this.#clock();
-      const title = storedTitle(this.#store);
-      const html = buildReport(this.#store, {
-        notes: reportNotes(this.#store, ids),
-        ...(ids === undefined ? {} : { runIds: ids }),
-        ...(title === undefined ? {} : { title }),
-      }).then((r) => r.html);
+      const html = buildReport(this.#store, planReportOptions(this.#store, ids)).then(
+        (r) => r.html,
+      );
       const build: ReportBuild = { version, html, started };
       this.#report = build;
       html.then(
@@ -141,72 +153,70 @@ class StoreWatcher {
     }
     return this.#report.html;
   }
+}
 
-  #latest(run: StoredRun): {
-    loss?: number;
-    accuracy?: string;
-    secondsLeft?: number;
-    secondsPerEpoch?: number;
-  } {
-    // The latest evaluation is within the last `every` epochs.
-    const rows = this.#store.epochs(run.id, { last: Math.max(1, run.spec.evaluation.every) });
-    const train = rows.filter((r) => r.split === 'train').at(-1);
-    const perEpoch = secondsPerEpoch(this.#store, run);
-    const evaluated = rows
-      .filter((r) => r.split !== 'train' && r.metrics.accuracy !== undefined)
-      .at(-1);
-    return {
-      ...(perEpoch === undefined
-        ? {}
-        : {
-            secondsPerEpoch: perEpoch,
-            secondsLeft: perEpoch * Math.max(0, run.spec.epochs - run.epochsCompleted),
-          }),
-      ...(train?.metrics.loss === undefined ? {} : { loss: train.metrics.loss }),
-      ...(evaluated?.metrics.accuracy === undefined
-        ? {}
-        : {
-            accuracy: `${evaluated.metrics.accuracy.toFixed(3)} (${evaluated.split}, epoch ${evaluated.epoch + 1})`,
-          }),
-    };
-  }
+/** A run in progress, with its last epochs (at least the last evaluation's) and its activity. */
+interface LiveRun {
+  readonly run: StoredRun;
+  readonly recent: readonly EpochRow[];
+  readonly activity: RunActivity;
+}
 
-  #liveHtml(runs: readonly StoredRun[], progress: RunProgress, now: number): string {
-    const running = runs.filter((r) => r.status === 'running');
-    const failed = runs.filter((r) => r.status === 'failed');
-    const unfinished = describeUnfinished(progress);
-    const head = `<p class="headline"><b>${progress.finished} of ${progress.planned} runs finished</b>${unfinished ? ` · still to finish: ${escapeHtml(unfinished)}` : ''} · checked ${new Date(now).toLocaleTimeString('en-GB')}
+/** The latest training loss and evaluated accuracy among a run's recent epochs. */
+function latestNumbers(recent: readonly EpochRow[]): { loss?: number; accuracy?: string } {
+  const train = recent.filter((r) => r.split === 'train').at(-1);
+  const evaluated = recent
+    .filter((r) => r.split !== 'train' && r.metrics.accuracy !== undefined)
+    .at(-1);
+  return {
+    ...(train?.metrics.loss === undefined ? {} : { loss: train.metrics.loss }),
+    ...(evaluated?.metrics.accuracy === undefined
+      ? {}
+      : {
+          accuracy: `${evaluated.metrics.accuracy.toFixed(3)} (${evaluated.split}, epoch ${evaluated.epoch + 1})`,
+        }),
+  };
+}
+
+function liveHtml(
+  running: readonly LiveRun[],
+  failed: readonly StoredRun[],
+  progress: RunProgress,
+  now: number,
+): string {
+  const unfinished = describeUnfinished(progress);
+  const head = `<p class="headline"><b>${progress.finished} of ${progress.planned} runs finished</b>${unfinished ? ` · still to finish: ${escapeHtml(unfinished)}` : ''} · checked ${new Date(now).toLocaleTimeString('en-GB')}
 <progress max="${progress.planned}" value="${progress.finished}"></progress></p>`;
-    const rows = running
-      .map((r) => {
-        const latest = this.#latest(r);
-        const quiet = Math.max(0, (now - Date.parse(r.updatedAt)) / 1000);
-        const stalled = quiet > staleAfterSeconds(latest.secondsPerEpoch);
-
-        return `<tr><td>${escapeHtml(runLabel(r.spec))}<div class="src"><code>${r.id}</code></div></td>
+  const rows = running
+    .map(({ run: r, recent, activity }) => {
+      const latest = latestNumbers(recent);
+      const left =
+        activity.secondsPerEpoch === undefined
+          ? ''
+          : duration(activity.secondsPerEpoch * Math.max(0, r.spec.epochs - r.epochsCompleted));
+      return `<tr><td>${escapeHtml(runLabel(r.spec))}<div class="src"><code>${r.id}</code></div></td>
 <td><progress max="${r.spec.epochs}" value="${r.epochsCompleted}"></progress> ${r.epochsCompleted}/${r.spec.epochs}</td>
 <td>${latest.loss === undefined ? '' : latest.loss.toPrecision(4)}</td><td>${latest.accuracy ?? ''}</td>
-<td>${latest.secondsLeft === undefined ? '' : duration(latest.secondsLeft)}</td><td>${r.attempts}</td><td${stalled ? ' class="stalled"' : ''}>${duration(quiet)}${stalled ? ': stopped?' : ''}</td></tr>`;
-      })
-      .join('\n');
-    const inProgress =
-      running.length === 0
-        ? '<p>No run in progress.</p>'
-        : `<table class="live-runs"><thead><tr><th>in progress</th><th>epochs</th><th>train loss</th><th>accuracy</th><th>left, at its recent pace</th><th>attempt</th><th>since its last change</th></tr></thead><tbody>
+<td>${left}</td><td>${r.attempts}</td><td${activity.stopped ? ' class="stalled"' : ''}>${duration(activity.quietSeconds)}${activity.stopped ? ': stopped?' : ''}</td></tr>`;
+    })
+    .join('\n');
+  const inProgress =
+    running.length === 0
+      ? '<p>No run in progress.</p>'
+      : `<table class="live-runs"><thead><tr><th>in progress</th><th>epochs</th><th>train loss</th><th>accuracy</th><th>left, at its recent pace</th><th>attempt</th><th>since its last change</th></tr></thead><tbody>
 ${rows}
 </tbody></table>
 <p class="src">A run whose process stopped stays "in progress" in the store until it is resumed; it is marked "stopped?" once its last change is older than ten of its epochs (and two minutes).</p>`;
-    const failures =
-      failed.length === 0
-        ? ''
-        : `<table class="live-failed"><thead><tr><th>failed</th><th>error</th></tr></thead><tbody>${failed
-            .map(
-              (r) =>
-                `<tr><td>${escapeHtml(runLabel(r.spec))}<div class="src"><code>${r.id}</code></div></td><td>${escapeHtml(r.error ?? '')}</td></tr>`,
-            )
-            .join('\n')}</tbody></table>`;
-    return `${head}\n${inProgress}\n${failures}`;
-  }
+  const failures =
+    failed.length === 0
+      ? ''
+      : `<table class="live-failed"><thead><tr><th>failed</th><th>error</th></tr></thead><tbody>${failed
+          .map(
+            (r) =>
+              `<tr><td>${escapeHtml(runLabel(r.spec))}<div class="src"><code>${r.id}</code></div></td><td>${escapeHtml(r.error ?? '')}</td></tr>`,
+          )
+          .join('\n')}</tbody></table>`;
+  return `${head}\n${inProgress}\n${failures}`;
 }
 
 /** "45 s", "12 min", "3.5 h". */

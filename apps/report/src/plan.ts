@@ -41,7 +41,7 @@ export function storePlan(
 }
 
 /** The last stored plan's title, if it had one. */
-export function storedTitle(store: RunStore): string | undefined {
+function storedTitle(store: RunStore): string | undefined {
   const title = store.getMeta(TITLE_KEY);
   return typeof title === 'string' ? title : undefined;
 }
@@ -56,7 +56,7 @@ export function storedPlan(store: RunStore): string[] | undefined {
  * The notes shown at the top of a report: the last plan's, plus, when only `runIds` are
  * reported, how many other runs the store holds.
  */
-export function reportNotes(store: RunStore, runIds?: readonly string[]): string[] {
+function reportNotes(store: RunStore, runIds?: readonly string[]): string[] {
   const stored = store.getMeta(NOTES_KEY);
   const lines = Array.isArray(stored) ? stored.map(String) : [];
   if (runIds !== undefined) {
@@ -69,4 +69,20 @@ export function reportNotes(store: RunStore, runIds?: readonly string[]): string
     }
   }
   return lines;
+}
+
+/**
+ * What a report of the stored plan is built with: its notes, its title and its runs (`runIds`;
+ * none: every run in the store).
+ */
+export function planReportOptions(
+  store: RunStore,
+  runIds: readonly string[] | undefined,
+): { notes: string[]; runIds?: readonly string[]; title?: string } {
+  const title = storedTitle(store);
+  return {
+    notes: reportNotes(store, runIds),
+    ...(runIds === undefined ? {} : { runIds }),
+    ...(title === undefined ? {} : { title }),
+  };
 }

@@ -6,6 +6,7 @@ import {
   type Claim,
   cellEffect,
   DEFAULT_CLAIM_THRESHOLDS,
+  type EpochRow,
   evaluateClaims,
   FINISHED_STATUSES,
   groupCells,
@@ -60,40 +61,54 @@ export interface Report {
   readonly provisional: boolean;
 }
 
-/** A run's mean time per epoch (training and evaluation) over its last ten epochs, if stored. */
-export function secondsPerEpoch(store: RunStore, run: StoredRun): number | undefined {
-  const recent = store
-    .epochs(run.id, { last: 10 })
+/** The runs a report covers (`runIds`, or every run) and how many were planned. */
+export function plannedRuns(
+  store: RunStore,
+  runIds?: readonly string[],
+): { readonly runs: StoredRun[]; readonly planned: number } {
+  const only = runIds === undefined ? undefined : new Set(runIds);
+  const runs = store.listRuns().filter((run) => only === undefined || only.has(run.id));
+  return { runs, planned: only?.size ?? runs.length };
+}
+
+/** How lively a 'running' run is, from its last change and its last epochs' pace. */
+export interface RunActivity {
+  /** Mean time per epoch (training and evaluation) over the last ten, if stored. */
+  readonly secondsPerEpoch?: number;
+  readonly quietSeconds: number;
+  /** Quiet for longer than ten of its epochs, and two minutes: its process has stopped. */
+  readonly stopped: boolean;
+}
+
+/** How many of a run's last epochs `runActivity` reads. */
+export const ACTIVITY_EPOCHS = 10;
+
+/** `recent`: the run's last epoch rows, at least its last `ACTIVITY_EPOCHS` epochs. */
+export function runActivity(run: StoredRun, recent: readonly EpochRow[], now: number): RunActivity {
+  const times = recent
     .filter((r) => r.split === 'train')
+    .slice(-ACTIVITY_EPOCHS)
     .map((r) => r.metrics.seconds)
     .filter((v): v is number => v !== undefined && Number.isFinite(v));
-  return recent.length === 0 ? undefined : recent.reduce((a, b) => a + b, 0) / recent.length;
-}
-
-/** A run in progress looks stopped when nothing changed for ten of its epochs, and two minutes. */
-export function staleAfterSeconds(perEpoch: number | undefined): number {
-  return Math.max(120, 10 * (perEpoch ?? 0));
-}
-
-/** A 'running' run whose last change is older than `staleAfterSeconds`: its process has stopped. */
-export function looksStopped(store: RunStore, run: StoredRun, now: number): boolean {
-  const quiet = (now - Date.parse(run.updatedAt)) / 1000;
-  return quiet > staleAfterSeconds(secondsPerEpoch(store, run));
+  const perEpoch = times.length === 0 ? undefined : times.reduce((a, b) => a + b, 0) / times.length;
+  const quietSeconds = Math.max(0, (now - Date.parse(run.updatedAt)) / 1000);
+  return {
+    ...(perEpoch === undefined ? {} : { secondsPerEpoch: perEpoch }),
+    quietSeconds,
+    stopped: quietSeconds > Math.max(120, 10 * (perEpoch ?? 0)),
+  };
 }
 
 /**
- * Planned runs absent from the store count as 'not started'. A run stored as 'running' is
- * 'interrupted' when the sweep that ran it has stopped (`sweepStopped`) or when it looks stopped
- * (`looksStopped`), else 'in progress'.
+ * Progress of `runs` out of `planned`: finished ('done', 'diverged'), or still to finish by state;
+ * planned runs not in the store are 'not started', and a 'running' run counts as 'interrupted'
+ * when `interrupted(run)` says so, else 'in progress'.
  */
-export function runProgress(
-  store: RunStore,
-  runIds?: readonly string[],
-  options: { readonly now?: number; readonly sweepStopped?: boolean } = {},
+export function progressOf(
+  runs: readonly StoredRun[],
+  planned: number,
+  interrupted: (run: StoredRun) => boolean,
 ): RunProgress {
-  const only = runIds === undefined ? undefined : new Set(runIds);
-  const runs = store.listRuns().filter((run) => only === undefined || only.has(run.id));
-  const now = options.now ?? Date.now();
   const unfinished: Record<string, number> = {};
   let finished = 0;
   for (const run of runs) {
@@ -102,16 +117,30 @@ export function runProgress(
       continue;
     }
     const state =
-      run.status !== 'running'
-        ? run.status
-        : options.sweepStopped === true || looksStopped(store, run, now)
-          ? 'interrupted'
-          : 'in progress';
+      run.status !== 'running' ? run.status : interrupted(run) ? 'interrupted' : 'in progress';
     unfinished[state] = (unfinished[state] ?? 0) + 1;
   }
-  const planned = only?.size ?? runs.length;
   if (planned > runs.length) unfinished['not started'] = planned - runs.length;
   return { planned, finished, unfinished };
+}
+
+/**
+ * `progressOf` the runs of `plannedRuns` (default: every run): a 'running' run is 'interrupted' when
+ * the sweep that ran it has stopped (`sweepStopped`) or when `runActivity` says it stopped.
+ */
+export function runProgress(
+  store: RunStore,
+  { runs, planned }: ReturnType<typeof plannedRuns> = plannedRuns(store),
+  options: { readonly now?: number; readonly sweepStopped?: boolean } = {},
+): RunProgress {
+  const now = options.now ?? Date.now();
+  return progressOf(
+    runs,
+    planned,
+    (run) =>
+      options.sweepStopped === true ||
+      runActivity(run, store.epochs(run.id, { last: ACTIVITY_EPOCHS }), now).stopped,
+  );
 }
 
 /** "1 interrupted, 12 not started", for the report and the CLI. */
@@ -155,8 +184,7 @@ ${rows}
 </tbody></table>`;
 }
 
-function runsTable(store: RunStore, only: ReadonlySet<string> | undefined): string {
-  const runs = store.listRuns().filter((run) => only === undefined || only.has(run.id));
+function runsTable(runs: readonly StoredRun[]): string {
   const rows = runs
     .map((r) => {
       const s = r.spec;
@@ -279,7 +307,8 @@ export async function buildReport(store: RunStore, options: ReportOptions = {}):
     .filter((e): e is CellEffect => e !== null)
     .sort((a, b) => a.cell.label.localeCompare(b.cell.label));
   const claims = evaluateClaims(effects);
-  const progress = runProgress(store, options.runIds, {
+  const covered = plannedRuns(store, options.runIds);
+  const progress = runProgress(store, covered, {
     ...(options.sweepStopped === undefined ? {} : { sweepStopped: options.sweepStopped }),
   });
   const provisional = progress.finished < progress.planned;
@@ -323,7 +352,7 @@ ${claimsTable(claims, provisional)}
 ${otherLossNote}
 ${sections.join('\n')}
 <h2>Runs</h2>
-${runsTable(store, only)}
+${runsTable(covered.runs)}
 </body></html>
 `;
   return { html, claims, effects, progress, provisional };
