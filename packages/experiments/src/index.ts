@@ -21,6 +21,13 @@ export {
   weightRatio,
 } from './claims.js';
 export { expandGrid, type GridAxis, type GridPoint, mergeDeep, setPath } from './grid.js';
+export {
+  childEnvironment,
+  type TrialEvents,
+  TrialPool,
+  type TrialPoolOptions,
+  type TrialRequest,
+} from './pool.js';
 export { type RunOptions, type RunOutcome, runExperiment } from './runner.js';
 export {
   type CifarDataSpec,
@@ -36,10 +43,13 @@ export {
   type SyntheticDataSpec,
 } from './spec.js';
 export {
+  type ArtifactRow,
   type BeginResult,
   type EpochRow,
   FINISHED_STATUSES,
+  type ImportResult,
   type RunEnvironment,
+  type RunRecord,
   RunStore,
   type StoredRun,
 } from './store.js';

@@ -87,6 +87,30 @@ export interface EpochRow {
   readonly metrics: MetricValues;
 }
 
+export interface ArtifactRow {
+  readonly epoch: number;
+  readonly name: string;
+  readonly value: unknown;
+}
+
+/**
+ * A run as data: its row, epochs and artifacts. What one store hands another (`exportRun` →
+ * `importRun`): a worker on another machine, or a store filled elsewhere, merged into this one.
+ */
+export interface RunRecord {
+  readonly run: StoredRun;
+  readonly epochs: readonly EpochRow[];
+  readonly artifacts: readonly ArtifactRow[];
+}
+
+/**
+ * What `importRun` did: added a run this store lacked, brought an unfinished one up to the
+ * record, or kept a finished one as it was.
+ */
+export type ImportResult =
+  | { readonly action: 'inserted' | 'updated'; readonly epochs: number }
+  | { readonly action: 'kept'; readonly status: RunStatus };
+
 /** What `beginRun` decided: start fresh, resume an unfinished attempt, or skip a finished run. */
 export type BeginResult =
   | { readonly action: 'start' }
@@ -253,21 +277,8 @@ export class RunStore {
    * resumed run may report an epoch twice); different numbers for a stored epoch are refused.
    */
   recordEpoch(id: string, epoch: number, split: string, metrics: MetricValues): void {
-    const json = canonicalJson(metrics);
     const write = this.#db.transaction(() => {
-      const existing = this.#db
-        .prepare('SELECT metrics FROM epochs WHERE run_id = ? AND epoch = ? AND split = ?')
-        .get(id, epoch, split) as { metrics: string } | undefined;
-      if (existing !== undefined) {
-        if (sameIgnoringTime(existing.metrics, json)) return;
-        throw new DataError(
-          `run ${id} already has different ${split} metrics for this epoch; stored results are never overwritten`,
-          { file: this.file, epoch },
-        );
-      }
-      this.#db
-        .prepare('INSERT INTO epochs (run_id, epoch, split, metrics) VALUES (?, ?, ?, ?)')
-        .run(id, epoch, split, json);
+      if (!this.#insertEpoch(id, epoch, split, canonicalJson(metrics))) return;
       this.#db
         .prepare(
           'UPDATE runs SET epochs_completed = MAX(epochs_completed, ?), updated_at = ? WHERE id = ?',
@@ -350,6 +361,101 @@ export class RunStore {
     return rows.map((r) => ({ epoch: r.epoch, split: r.split, metrics: JSON.parse(r.metrics) }));
   }
 
+  /**
+   * The run with its epochs and artifacts, or null when the store lacks it. With `fromEpoch`,
+   * only the epochs and artifacts from that epoch on (what changed since a previous export; the
+   * run-wide artifacts of epoch -1 come with a whole export only).
+   */
+  exportRun(id: string, options: { readonly fromEpoch?: number } = {}): RunRecord | null {
+    const run = this.getRun(id);
+    if (run === null) return null;
+    const from = options.fromEpoch ?? Number.NEGATIVE_INFINITY;
+    const epochs = (
+      this.#db
+        .prepare(
+          'SELECT epoch, split, metrics FROM epochs WHERE run_id = ? AND epoch >= ? ORDER BY epoch, split',
+        )
+        .all(id, Math.max(from, -1)) as { epoch: number; split: string; metrics: string }[]
+    ).map((r) => ({
+      epoch: r.epoch,
+      split: r.split,
+      metrics: JSON.parse(r.metrics) as MetricValues,
+    }));
+    const artifacts = this.artifacts(id).filter((a) => a.epoch >= from);
+    return { run, epochs, artifacts };
+  }
+
+  /**
+   * Merges a run recorded by another store into this one, in one transaction, under the rules
+   * that keep stored results: a finished run here is kept as it is; an epoch row already here
+   * must carry the same numbers (wall time aside), else the whole import is refused with a
+   * DataError naming the run, epoch and split; the spec must equal the stored one. A run that is
+   * missing, 'running' or 'failed' here takes the record's status, attempt count (the larger),
+   * provenance and timing; its `updatedAt` is this store's clock, so a run whose worker went
+   * quiet is judged by the same clock as every other.
+   */
+  importRun(record: RunRecord): ImportResult {
+    const { run } = record;
+    const specJson = canonicalJson(run.spec);
+    const merge = this.#db.transaction((): ImportResult => {
+      const row = this.#db
+        .prepare('SELECT spec, status, attempts FROM runs WHERE id = ?')
+        .get(run.id) as Pick<RunRow, 'spec' | 'status' | 'attempts'> | undefined;
+      if (row !== undefined && row.spec !== specJson) {
+        throw new SpecError(
+          `run ${run.id} is stored with a different spec; refusing to mix the results of two experiments`,
+          { file: this.file, field: 'id' },
+        );
+      }
+      if (row !== undefined && FINISHED_STATUSES.includes(row.status)) {
+        return { action: 'kept', status: row.status };
+      }
+      const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
+      const t = now();
+      if (row === undefined) {
+        this.#db
+          .prepare(
+            `INSERT INTO runs (id, spec, seed, status, attempts, created_at, started_at, updated_at)
+             VALUES (?, ?, ?, 'running', 0, ?, ?, ?)`,
+          )
+          .run(run.id, specJson, run.seed, run.createdAt, run.startedAt, t);
+      }
+      let added = 0;
+      for (const e of record.epochs) {
+        if (this.#insertEpoch(run.id, e.epoch, e.split, canonicalJson(e.metrics))) added++;
+      }
+      for (const a of record.artifacts) this.recordArtifact(run.id, a.epoch, a.name, a.value);
+      this.#db
+        .prepare(
+          `UPDATE runs SET status = ?, attempts = MAX(attempts, ?),
+             backend = COALESCE(?, backend), versions = COALESCE(?, versions),
+             git_commit = COALESCE(?, git_commit), info = COALESCE(?, info), started_at = ?,
+             finished_at = ?, seconds = ?, error = ?,
+             epochs_completed = MAX(epochs_completed, ?, (SELECT COALESCE(MAX(epoch) + 1, 0) FROM epochs WHERE run_id = ?)),
+             updated_at = ?
+           WHERE id = ?`,
+        )
+        .run(
+          run.status,
+          run.attempts,
+          json(run.backend),
+          json(run.versions),
+          run.gitCommit,
+          json(run.info),
+          run.startedAt,
+          run.finishedAt,
+          run.seconds,
+          run.error,
+          run.epochsCompleted,
+          run.id,
+          t,
+          run.id,
+        );
+      return { action: row === undefined ? 'inserted' : 'updated', epochs: added };
+    });
+    return merge.immediate();
+  }
+
   artifacts(id: string, name?: string): { epoch: number; name: string; value: unknown }[] {
     const rows = (
       name === undefined
@@ -363,6 +469,24 @@ export class RunStore {
             .all(id, name)
     ) as { epoch: number; name: string; value: string }[];
     return rows.map((r) => ({ epoch: r.epoch, name: r.name, value: JSON.parse(r.value) }));
+  }
+
+  /** Inserts an epoch row; false when the same numbers are already stored (different ones throw). */
+  #insertEpoch(id: string, epoch: number, split: string, json: string): boolean {
+    const existing = this.#db
+      .prepare('SELECT metrics FROM epochs WHERE run_id = ? AND epoch = ? AND split = ?')
+      .get(id, epoch, split) as { metrics: string } | undefined;
+    if (existing !== undefined) {
+      if (sameIgnoringTime(existing.metrics, json)) return false;
+      throw new DataError(
+        `run ${id} already has different ${split} metrics for this epoch; stored results are never overwritten`,
+        { file: this.file, epoch },
+      );
+    }
+    this.#db
+      .prepare('INSERT INTO epochs (run_id, epoch, split, metrics) VALUES (?, ?, ?, ?)')
+      .run(id, epoch, split, json);
+    return true;
   }
 
   #requireRow(id: string): RunRow {

@@ -2,12 +2,10 @@
 // Node process, so trials run in parallel child processes, one per core by default; each child
 // opens the store itself (SQLite WAL allows concurrent writers) and runs one spec at a time.
 // Runs already finished in the store are skipped; interrupted ones resume from their checkpoint.
-import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { SpecError } from '@iwlab/core';
 import type { GridPoint } from './grid.js';
+import { childEnvironment, TrialPool } from './pool.js';
 import { type RunOutcome, runExperiment } from './runner.js';
 import type { ExperimentSpec } from './spec.js';
 import { FINISHED_STATUSES, RunStore } from './store.js';
@@ -49,22 +47,6 @@ export interface SweepResult {
   readonly skipped: number;
   readonly seconds: number;
 }
-
-/** Messages between the sweep and its child processes (JSON over the IPC channel). */
-export type WorkerRequest = {
-  readonly kind: 'run';
-  readonly id: string;
-  readonly spec: ExperimentSpec;
-  readonly db: string;
-  readonly checkpointDir: string;
-  readonly dataDir?: string;
-  readonly backend?: ExperimentSpec['backend'];
-};
-export type WorkerReply =
-  | { readonly kind: 'epoch'; readonly id: string; readonly epoch: number; readonly epochs: number }
-  | { readonly kind: 'done'; readonly outcome: RunOutcome };
-
-const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
 
 export async function runSweep(
   points: readonly GridPoint[],
@@ -118,121 +100,44 @@ async function runInline(
   return outcomes;
 }
 
-/**
- * Children share the cores: native kernels (oneDNN, OpenMP) would otherwise each start a thread
- * per core, and `jobs` processes x all cores threads wait on each other. An OMP_NUM_THREADS the
- * user set wins.
- */
-export function childEnvironment(
-  jobs: number,
-  env: NodeJS.ProcessEnv = process.env,
-  cores: number = availableParallelism(),
-): NodeJS.ProcessEnv {
-  if (env.OMP_NUM_THREADS !== undefined && env.OMP_NUM_THREADS !== '') return env;
-  return { ...env, OMP_NUM_THREADS: String(Math.max(1, Math.floor(cores / jobs))) };
-}
-
-function runInChildren(
+async function runInChildren(
   todo: readonly GridPoint[],
   jobs: number,
   options: SweepOptions,
 ): Promise<RunOutcome[]> {
-  if (!existsSync(WORKER)) {
-    throw new SpecError(
-      `the sweep worker ${WORKER} is missing (build @iwlab/experiments first, or use jobs: 0)`,
-      { field: 'jobs' },
-    );
-  }
+  const pool = new TrialPool({ size: jobs, env: childEnvironment(jobs) });
   const outcomes: RunOutcome[] = [];
   let next = 0;
-  const children = new Set<ChildProcess>();
-  return new Promise((resolve) => {
-    const finishIfIdle = () => {
-      if (children.size === 0) resolve(outcomes);
-    };
-    const env = childEnvironment(jobs);
-    const startChild = () => {
-      const child = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
-      children.add(child);
-      let current: { point: GridPoint; started: number } | undefined;
-      // tfjs has one backend per process: a child serves runs of one backend choice only.
-      let backend: string | undefined;
-      let retiring = false;
-      const feed = () => {
-        if (options.signal?.aborted || next >= todo.length) {
-          current = undefined;
-          child.disconnect();
-          return;
-        }
-        const index = next;
-        const point = todo[index] as GridPoint;
-        const wanted = options.backend ?? point.spec.backend;
-        if (backend !== undefined && backend !== wanted) {
-          current = undefined;
-          retiring = true;
-          child.disconnect();
-          return;
-        }
-        backend = wanted;
-        next++;
-        current = { point, started: performance.now() };
-        options.onEvent?.({ kind: 'start', id: point.id, index, spec: point.spec });
-        const request: WorkerRequest = {
-          kind: 'run',
+  // One lane per child: each takes the next point when its run ends, so the order of starts
+  // follows the plan.
+  const lane = async () => {
+    while (!options.signal?.aborted && next < todo.length) {
+      const index = next++;
+      const point = todo[index] as GridPoint;
+      options.onEvent?.({ kind: 'start', id: point.id, index, spec: point.spec });
+      const started = performance.now();
+      const outcome = await pool.run(
+        {
           id: point.id,
           spec: point.spec,
           db: options.db,
           checkpointDir: options.checkpointDir,
           ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
           ...(options.backend === undefined ? {} : { backend: options.backend }),
-        };
-        child.send(request);
-      };
-      child.on('message', (message: WorkerReply) => {
-        if (message.kind === 'epoch') {
-          options.onEvent?.({
-            kind: 'epoch',
-            id: message.id,
-            epoch: message.epoch,
-            epochs: message.epochs,
-          });
-          return;
-        }
-        outcomes.push(message.outcome);
-        const seconds = current ? (performance.now() - current.started) / 1000 : 0;
-        options.onEvent?.({ kind: 'end', outcome: message.outcome, seconds });
-        feed();
-      });
-      child.on('exit', (code, signal) => {
-        children.delete(child);
-        if (current !== undefined) {
-          // The process died mid-run: the store still says 'running', so the next sweep resumes it.
-          const outcome: RunOutcome = {
-            id: current.point.id,
-            status: 'failed',
-            resumed: false,
-            epochsCompleted: 0,
-            error: `worker process exited (${signal ?? `code ${code}`}) during the run`,
-          };
-          outcomes.push(outcome);
-          options.onEvent?.({
-            kind: 'end',
-            outcome,
-            seconds: (performance.now() - current.started) / 1000,
-          });
-          current = undefined;
-          if (!options.signal?.aborted && next < todo.length) startChild();
-        } else if (retiring && !options.signal?.aborted && next < todo.length) {
-          startChild();
-        }
-        finishIfIdle();
-      });
-      feed();
-    };
-    options.signal?.addEventListener('abort', () => {
-      for (const child of children) child.kill('SIGINT');
-    });
-    for (let i = 0; i < jobs; i++) startChild();
-    finishIfIdle();
-  });
+        },
+        {
+          onEpoch: (e) => options.onEvent?.({ kind: 'epoch', ...e }),
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+        },
+      );
+      outcomes.push(outcome);
+      options.onEvent?.({ kind: 'end', outcome, seconds: (performance.now() - started) / 1000 });
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: jobs }, lane));
+  } finally {
+    await pool.close();
+  }
+  return outcomes;
 }

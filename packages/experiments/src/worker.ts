@@ -1,10 +1,10 @@
-// Child process of a sweep: receives runs over IPC, runs each against the shared store, replies
+// Child process of a trial pool (pool.ts): receives runs over IPC, runs each against the shared store, replies
 // with the outcome. One backend per process (the first run's choice). SIGINT stops the current
 // run between steps; it stays 'running' in the store and resumes from its checkpoint next time.
 import * as tf from '@tensorflow/tfjs-core';
+import type { WorkerReply, WorkerRequest } from './pool.js';
 import { runExperiment } from './runner.js';
 import { RunStore } from './store.js';
-import type { WorkerReply, WorkerRequest } from './sweep.js';
 
 // Our own process: silence tfjs's once-per-process "install tfjs-node" banner in the CLI output.
 tf.env().set('PROD', true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { childEnvironment } from './sweep.js';
+import { childEnvironment } from './pool.js';
 
 describe('childEnvironment', () => {
   it('splits the cores between the sweep children for the native kernels', () => {
