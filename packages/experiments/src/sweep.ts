@@ -38,6 +38,8 @@ export type SweepEvent =
       readonly id: string;
       readonly index: number;
       readonly spec: ExperimentSpec;
+      /** Who runs it, where that is another machine (a queue worker's name). */
+      readonly worker?: string;
     }
   | { readonly kind: 'epoch'; readonly id: string; readonly epoch: number; readonly epochs: number }
   | { readonly kind: 'end'; readonly outcome: RunOutcome; readonly seconds: number };

@@ -1,0 +1,266 @@
+// A sweep whose trials run on other machines: the same plan, store and events as `runSweep`, but
+// each unfinished run becomes a job on the queue (job id = run id, so a run is queued once however
+// often the sweep starts), and the results come back into this machine's store. The store stays
+// the one truth: jobs are removed once their results are stored, and a sweep started again
+// queues exactly the runs its store lacks, collecting first what finished while it was away.
+import type { RunStatus } from '@iwlab/core';
+import {
+  FINISHED_STATUSES,
+  type GridPoint,
+  type RunOutcome,
+  RunStore,
+  type SweepEvent,
+  type SweepResult,
+} from '@iwlab/experiments';
+import { type Job, Queue, QueueEvents } from 'bullmq';
+import {
+  assertReachable,
+  connectionOptions,
+  DEFAULT_QUEUE_NAME,
+  KEY_PREFIX,
+  type QueueLocation,
+} from './connection.js';
+import {
+  decodeRecord,
+  PROTOCOL_VERSION,
+  type TrialJobData,
+  type TrialProgress,
+  type TrialResult,
+} from './protocol.js';
+
+export interface QueuedSweepOptions {
+  /** SQLite file of the run store the results go to. */
+  readonly db: string;
+  readonly queue: QueueLocation;
+  /** Pins every run's backend on every worker (the ids are unchanged). */
+  readonly backend?: TrialJobData['backend'];
+  /**
+   * Stops waiting. Runs not yet started are taken off the queue; runs in progress go on, and the
+   * next sweep collects them.
+   */
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (event: SweepEvent) => void;
+  /** How often the sweep also asks the queue for its runs' states, in case it missed an event (s). */
+  readonly pollSeconds?: number;
+}
+
+interface Tracked {
+  readonly point: GridPoint;
+  readonly index: number;
+  started?: { readonly at: number };
+  lastEpoch: number;
+  /** Why progress from the workers is no longer stored (its numbers differ from stored ones). */
+  refused?: string;
+}
+
+/** Runs the plan on the queue's workers; resolves when every run has a result, or on abort. */
+export async function runQueuedSweep(
+  points: readonly GridPoint[],
+  options: QueuedSweepOptions,
+): Promise<SweepResult> {
+  const started = performance.now();
+  await assertReachable(options.queue.url);
+  const store = new RunStore(options.db);
+  const todo = points.filter((p) => {
+    const status = store.getRun(p.id)?.status;
+    return status === undefined || !FINISHED_STATUSES.includes(status);
+  });
+  const skipped = points.length - todo.length;
+  options.onEvent?.({ kind: 'plan', total: points.length, toRun: todo.length, finished: skipped });
+  if (todo.length === 0) {
+    store.close();
+    return { outcomes: [], skipped, seconds: (performance.now() - started) / 1000 };
+  }
+  const name = options.queue.name ?? DEFAULT_QUEUE_NAME;
+  const connection = connectionOptions(options.queue.url);
+  const queue = new Queue<TrialJobData, TrialResult>(name, { connection, prefix: KEY_PREFIX });
+  const events = new QueueEvents(name, { connection, prefix: KEY_PREFIX });
+  const tracked = new Map(
+    todo.map((point, index) => [point.id, { point, index, lastEpoch: -1 } as Tracked]),
+  );
+  const outcomes: RunOutcome[] = [];
+  let wake: () => void = () => {};
+  const finishing = new Set<string>();
+
+  const noteStart = (t: Tracked, worker: string | undefined) => {
+    if (t.started !== undefined) return;
+    t.started = { at: performance.now() };
+    options.onEvent?.({
+      kind: 'start',
+      id: t.point.id,
+      index: t.index,
+      spec: t.point.spec,
+      ...(worker === undefined ? {} : { worker }),
+    });
+  };
+
+  const onProgress = (jobId: string, data: unknown) => {
+    const t = tracked.get(jobId);
+    const message = data as Partial<TrialProgress> | null;
+    if (t === undefined || message?.v !== PROTOCOL_VERSION || typeof message.worker !== 'string') {
+      return;
+    }
+    if (message.record === undefined) {
+      // A worker took the run: count the attempt, and show the run as running before its first
+      // epoch. A run handed on to another worker is taken again here.
+      store.beginRun(t.point.id, t.point.spec);
+      noteStart(t, message.worker);
+      return;
+    }
+    noteStart(t, message.worker);
+    if (t.refused !== undefined) return;
+    const record = decodeRecord(message.record);
+    try {
+      store.importRun(record);
+    } catch (error) {
+      // Numbers that differ from stored ones: nothing more of this run is stored. Its result
+      // is refused the same way when it comes, and the run is marked failed then.
+      t.refused = (error as Error).message;
+      return;
+    }
+    const last = record.epochs.at(-1)?.epoch;
+    if (last !== undefined && last > t.lastEpoch) {
+      t.lastEpoch = last;
+      options.onEvent?.({
+        kind: 'epoch',
+        id: t.point.id,
+        epoch: last,
+        epochs: t.point.spec.epochs,
+      });
+    }
+  };
+
+  /** Stores what a finished job says (its record, or why it failed) and takes it off the queue. */
+  const settle = async (job: Job<TrialJobData, TrialResult>) => {
+    const t = tracked.get(job.id ?? '');
+    if (t === undefined || finishing.has(t.point.id)) return;
+    const state = await job.getState();
+    if (state !== 'completed' && state !== 'failed') return;
+    finishing.add(t.point.id);
+    const id = t.point.id;
+    let outcome: RunOutcome;
+    const result = state === 'completed' ? (job.returnvalue as TrialResult | null) : null;
+    if (result !== null && result.v === PROTOCOL_VERSION) {
+      noteStart(t, result.worker);
+      outcome = result.outcome;
+      try {
+        if (result.record !== null) store.importRun(decodeRecord(result.record));
+      } catch (error) {
+        outcome = failRun(
+          store,
+          t.point,
+          `from worker ${result.worker}: ${(error as Error).message}`,
+        );
+      }
+    } else {
+      noteStart(t, undefined);
+      const reason =
+        state === 'failed'
+          ? (job.failedReason ?? 'the job failed')
+          : `the job's result is not iwlab protocol ${PROTOCOL_VERSION}`;
+      outcome = failRun(store, t.point, `on the queue: ${reason}`);
+    }
+    await job.remove().catch(() => {});
+    tracked.delete(id);
+    outcomes.push(outcome);
+    const seconds = (performance.now() - (t.started?.at ?? performance.now())) / 1000;
+    options.onEvent?.({ kind: 'end', outcome, seconds });
+    wake();
+  };
+
+  const check = async (id: string) => {
+    const job = await queue.getJob(id);
+    if (job !== undefined) {
+      await settle(job);
+      return job;
+    }
+    return undefined;
+  };
+
+  const errors: unknown[] = [];
+  const guard = (work: Promise<unknown>) =>
+    work.catch((error: unknown) => {
+      errors.push(error);
+      wake();
+    });
+  events.on('progress', ({ jobId, data }) => {
+    try {
+      onProgress(jobId, data);
+    } catch (error) {
+      errors.push(error);
+      wake();
+    }
+  });
+  events.on('completed', ({ jobId }) => void guard(check(jobId)));
+  events.on('failed', ({ jobId }) => void guard(check(jobId)));
+
+  let poll: NodeJS.Timeout | undefined;
+  try {
+    await events.waitUntilReady();
+    for (const point of todo) {
+      const job = await check(point.id);
+      if (job === undefined) {
+        const data: TrialJobData = {
+          v: PROTOCOL_VERSION,
+          id: point.id,
+          spec: point.spec,
+          ...(options.backend === undefined ? {} : { backend: options.backend }),
+        };
+        await queue.add('run', data, {
+          jobId: point.id,
+          removeOnComplete: false,
+          removeOnFail: false,
+        });
+      }
+    }
+    poll = setInterval(
+      () => {
+        for (const id of tracked.keys()) void guard(check(id));
+      },
+      (options.pollSeconds ?? 5) * 1000,
+    );
+    await new Promise<void>((resolve) => {
+      wake = () => {
+        if (tracked.size === 0 || errors.length > 0 || options.signal?.aborted) resolve();
+      };
+      options.signal?.addEventListener('abort', () => wake(), { once: true });
+      wake();
+    });
+    if (errors.length > 0) throw errors[0];
+    if (options.signal?.aborted) {
+      // Runs not started yet leave the queue with the sweep; runs in progress finish on their
+      // workers and wait there, completed, for the next sweep.
+      for (const id of tracked.keys()) {
+        const job = await queue.getJob(id);
+        const state = await job?.getState();
+        if (state === 'waiting' || state === 'delayed' || state === 'prioritized') {
+          await job?.remove().catch(() => {});
+        }
+      }
+    }
+  } finally {
+    if (poll !== undefined) clearInterval(poll);
+    await events.close();
+    await queue.close();
+    store.close();
+  }
+  return { outcomes, skipped, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Marks a run failed in the store (starting its row if the store never saw it). */
+function failRun(store: RunStore, point: GridPoint, error: string): RunOutcome {
+  let status: RunStatus | undefined = store.getRun(point.id)?.status;
+  if (status === undefined || status === 'failed') {
+    store.beginRun(point.id, point.spec);
+    status = 'running';
+  }
+  if (status === 'running') store.finishRun(point.id, 'failed', { error });
+  const run = store.getRun(point.id);
+  return {
+    id: point.id,
+    status: run?.status === 'done' || run?.status === 'diverged' ? run.status : 'failed',
+    resumed: false,
+    epochsCompleted: run?.epochsCompleted ?? 0,
+    error,
+  };
+}
