@@ -2,7 +2,14 @@
 // The `iwlab` command. Parsing is commander's; each command's work lives in its own module.
 import { createRequire } from 'node:module';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { dashboardCommand, doctor, reportCommand, reproduce, sweepCommand } from './commands.js';
+import {
+  dashboardCommand,
+  doctor,
+  reportCommand,
+  reproduce,
+  sweepCommand,
+  workerCommand,
+} from './commands.js';
 import { DEFAULT_DASHBOARD_PORT } from './dashboard.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -50,7 +57,12 @@ function withPlanRunOptions(command: Command): Command {
       '--dashboard [port]',
       `serve the live dashboard while the sweep runs (default port ${DEFAULT_DASHBOARD_PORT}; 0: any free port)`,
       count(0),
-    );
+    )
+    .option(
+      '--queue <url>',
+      "train on `iwlab worker`s through this Redis queue (redis://host:port) instead of this machine's processes",
+    )
+    .option('--queue-name <name>', 'queue name, when several sweeps share one Redis', 'trials');
 }
 
 const reproduceCommand = program
@@ -102,6 +114,41 @@ program
   .action(async (options: Parameters<typeof dashboardCommand>[0]) => {
     await dashboardCommand(options);
   });
+
+program
+  .command('worker')
+  .description(
+    'Train the runs of sweeps started with --queue: take runs off the queue, store them here, send the results back',
+  )
+  .requiredOption('--queue <url>', 'the Redis queue (redis://host:port) the sweeps use')
+  .option('--queue-name <name>', 'queue name, as the sweep gave it', 'trials')
+  .option('--jobs <n>', 'runs at once, each in a process (default: one per core)', count(1))
+  .option(
+    '--work-dir <path>',
+    "this worker's own run store and checkpoints (default: ~/.cache/iwlab/worker/<queue name>)",
+  )
+  .addOption(
+    new Option(
+      '--backend <name>',
+      "tfjs backend for runs whose sweep pinned none (default: each spec's own)",
+    ).choices(BACKENDS),
+  )
+  .option(
+    '--data-dir <path>',
+    'where the real data sets are on this machine (default: IWLAB_DATA_DIR, else ../shared/data)',
+  )
+  .option('--name <name>', 'name shown by the sweep and stored with each run (default: host:pid)')
+  .option(
+    '--lock-seconds <s>',
+    "time without word from a worker before its run goes to another (a dead worker's runs wait this long)",
+    (value: string) => {
+      const n = seconds(value);
+      if (n < 1) throw new InvalidArgumentError('expected at least 1 second');
+      return n;
+    },
+    60,
+  )
+  .action(workerCommand);
 
 program
   .command('doctor')

@@ -2,11 +2,20 @@
 // finished run, so it reads the same in a terminal and in a CI log.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@iwlab/backend';
 import { type BackendChoice, DatasetMissingError } from '@iwlab/core';
-import { type GridPoint, RunStore, runSweep, type SweepEvent } from '@iwlab/experiments';
+import {
+  type GridPoint,
+  RunStore,
+  runSweep,
+  type SweepEvent,
+  type SweepResult,
+} from '@iwlab/experiments';
+import { redactedUrl, runQueuedSweep, startQueueWorker } from '@iwlab/queue';
+import envPaths from 'env-paths';
 import writeFileAtomic from 'write-file-atomic';
 import { type Dashboard, startDashboard } from './dashboard.js';
 import { planReportOptions, runLabel, storedPlan, storePlan } from './plan.js';
@@ -47,6 +56,27 @@ export interface PlanRunOptions {
   readonly dataDir?: string;
   /** Serve the live dashboard while the sweep runs: a port, or true for the default one. */
   readonly dashboard?: number | true;
+  /** Train on `iwlab worker`s through this Redis queue instead of local processes. */
+  readonly queue?: string;
+  readonly queueName?: string;
+}
+
+/**
+ * With --queue the workers train: their --jobs, --data-dir and backends count, not this
+ * machine's. Options that would only mislead here are refused.
+ */
+function checkQueueOptions(options: PlanRunOptions): void {
+  if (options.queue === undefined) return;
+  for (const [flag, value] of [
+    ['--jobs', options.jobs],
+    ['--data-dir', options.dataDir],
+  ] as const) {
+    if (value !== undefined) {
+      throw new Error(
+        `${flag} has no effect with --queue: the workers train, so give it to \`iwlab worker\``,
+      );
+    }
+  }
 }
 
 export interface ReproduceOptions extends PlanRunOptions {
@@ -60,14 +90,16 @@ async function checkBackend(backend: BackendChoice | undefined): Promise<void> {
 }
 
 export async function reproduce(options: ReproduceOptions): Promise<void> {
-  await checkBackend(options.backend);
+  checkQueueOptions(options);
+  if (options.queue === undefined) await checkBackend(options.backend);
   const plan = reproducePlan(options.preset, options.seeds);
   const dataDir = findDataDir(options.dataDir);
   const notes = [`Preset '${plan.preset}', ${options.seeds} seed(s) per cell.`, ...plan.shortened];
   out(`iwlab reproduce (${plan.preset})\n${formatPlan(plan)}`);
   for (const line of plan.shortened) out(`  note: ${line}`);
   const parts = plan.parts.filter((part) => {
-    if (!part.needsCifar || hasCifar(dataDir)) return true;
+    // With a queue the data sets are the workers' to find; a worker without them fails the run.
+    if (!part.needsCifar || hasCifar(dataDir) || options.queue !== undefined) return true;
     const message = `${part.name} skipped: CIFAR-10 cat/dog data not found (looked for cifar10-catdog/train_catdog.bin under ${dataDir ?? 'IWLAB_DATA_DIR or ../shared/data'}; set IWLAB_DATA_DIR or --data-dir).`;
     out(`  ${message}`);
     notes.push(message);
@@ -83,10 +115,15 @@ export async function reproduce(options: ReproduceOptions): Promise<void> {
 
 /** `iwlab sweep <file>`: the researcher's own grid, run and reported as `reproduce` runs its plan. */
 export async function sweepCommand(file: string, options: PlanRunOptions): Promise<void> {
-  await checkBackend(options.backend);
+  checkQueueOptions(options);
+  if (options.queue === undefined) await checkBackend(options.backend);
   const sweep = await readSweepFile(file);
   const dataDir = findDataDir(options.dataDir);
-  if (sweep.points.some((p) => p.spec.data.kind === 'cifar-catdog') && !hasCifar(dataDir)) {
+  if (
+    options.queue === undefined &&
+    sweep.points.some((p) => p.spec.data.kind === 'cifar-catdog') &&
+    !hasCifar(dataDir)
+  ) {
     throw new DatasetMissingError(
       `the sweep trains on CIFAR-10 cat/dog, which is not found (looked for cifar10-catdog/train_catdog.bin under ${dataDir ?? 'IWLAB_DATA_DIR or ../shared/data'}); set IWLAB_DATA_DIR or --data-dir`,
       { file },
@@ -140,7 +177,9 @@ async function runPlan(
   const controller = new AbortController();
   const onSigint = () => {
     out(
-      '\ninterrupted: finishing nothing new; unfinished runs resume from their checkpoints next time',
+      options.queue === undefined
+        ? '\ninterrupted: finishing nothing new; unfinished runs resume from their checkpoints next time'
+        : '\ninterrupted: runs no worker has started leave the queue; runs in progress finish on their workers, and the same command collects them next time',
     );
     controller.abort();
   };
@@ -154,6 +193,8 @@ async function runPlan(
       out(
         `store ${db}: ${event.finished} of ${event.total} runs already finished, ${event.toRun} to run`,
       );
+    } else if (event.kind === 'start' && event.worker !== undefined) {
+      out(`  started  ${describeRun.get(event.id) ?? event.id} on ${event.worker}`);
     } else if (event.kind === 'end') {
       done++;
       const o = event.outcome;
@@ -165,25 +206,44 @@ async function runPlan(
   };
   const started = performance.now();
   try {
-    const result = await runSweep(points, {
-      db,
-      checkpointDir: join(dirname(db), 'checkpoints'),
-      ...(dataDir === undefined ? {} : { dataDir }),
-      ...(options.backend === undefined ? {} : { backend: options.backend }),
-      ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
-      signal: controller.signal,
-      onEvent,
-    }).finally(() => process.off('SIGINT', onSigint));
+    let sweep: Promise<SweepResult>;
+    if (options.queue === undefined) {
+      sweep = runSweep(points, {
+        db,
+        checkpointDir: join(dirname(db), 'checkpoints'),
+        ...(dataDir === undefined ? {} : { dataDir }),
+        ...(options.backend === undefined ? {} : { backend: options.backend }),
+        ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+        signal: controller.signal,
+        onEvent,
+      });
+    } else {
+      out(
+        `queue ${redactedUrl(options.queue)} (${options.queueName ?? 'trials'}): runs wait there for \`iwlab worker\`s`,
+      );
+      sweep = runQueuedSweep(points, {
+        db,
+        queue: {
+          url: options.queue,
+          ...(options.queueName === undefined ? {} : { name: options.queueName }),
+        },
+        ...(options.backend === undefined ? {} : { backend: options.backend }),
+        signal: controller.signal,
+        onEvent,
+      });
+    }
+    const result = await sweep.finally(() => process.off('SIGINT', onSigint));
     const minutes = (performance.now() - started) / 60_000;
     out(
       `sweep ${controller.signal.aborted ? 'stopped' : 'finished'} after ${minutes.toFixed(1)} min`,
     );
-    // The sweep is over: a run it left 'running' was interrupted.
+    // The sweep is over: a run it left 'running' was interrupted. (Not so with a queue: runs in
+    // progress go on on their workers.)
     await writeReport(
       db,
       options.out,
       points.map((p) => p.id),
-      true,
+      options.queue === undefined,
     );
     const failed = result.outcomes.filter((o) => o.status === 'failed' || o.status === 'aborted');
     if (failed.length > 0) {
@@ -293,4 +353,66 @@ export async function doctor(options: { backend?: BackendChoice }): Promise<void
   out(
     `data:    ${dataDir ?? 'not found (set IWLAB_DATA_DIR)'}; CIFAR-10 cat/dog ${hasCifar(dataDir) ? 'present' : 'absent'}`,
   );
+}
+
+export interface WorkerCommandOptions {
+  readonly queue: string;
+  readonly queueName: string;
+  readonly jobs?: number;
+  readonly workDir?: string;
+  readonly backend?: BackendChoice;
+  readonly dataDir?: string;
+  readonly name?: string;
+  readonly lockSeconds: number;
+}
+
+/**
+ * `iwlab worker`: trains the queue's runs until Ctrl-C, one line per run started and ended.
+ * Ctrl-C hands the runs in progress back to the queue (they resume from this machine's
+ * checkpoints if they come back here).
+ */
+export async function workerCommand(options: WorkerCommandOptions): Promise<void> {
+  await checkBackend(options.backend);
+  const workDir = resolve(
+    options.workDir ?? join(envPaths('iwlab', { suffix: '' }).cache, 'worker', options.queueName),
+  );
+  const dataDir = findDataDir(options.dataDir);
+  const labels = new Map<string, string>();
+  const worker = await startQueueWorker({
+    queue: { url: options.queue, name: options.queueName },
+    workDir,
+    jobs: options.jobs ?? availableParallelism(),
+    lockSeconds: options.lockSeconds,
+    ...(dataDir === undefined ? {} : { dataDir }),
+    ...(options.backend === undefined ? {} : { backend: options.backend }),
+    ...(options.name === undefined ? {} : { name: options.name }),
+    onEvent: (event) => {
+      if (event.kind === 'start') {
+        labels.set(event.id, runLabel(event.spec));
+        out(`started  ${labels.get(event.id)}`);
+      } else if (event.kind === 'end') {
+        const o = event.outcome;
+        const extra = o.error ? `: ${o.error}` : o.resumed ? ' (resumed)' : '';
+        out(
+          `${o.status.padEnd(8)} ${labels.get(o.id) ?? o.id}  ${event.seconds.toFixed(1)} s${extra}`,
+        );
+      } else if (event.kind === 'requeued') {
+        out(`handed back to the queue: ${labels.get(event.id) ?? event.id}`);
+      } else {
+        out(`queue error: ${event.message}`);
+      }
+    },
+  });
+  out(
+    `iwlab worker ${worker.name}: waiting for runs on ${redactedUrl(options.queue)} (${options.queueName}); store ${join(workDir, 'runs.sqlite')}; Ctrl-C stops`,
+  );
+  await new Promise<void>((done) => {
+    process.once('SIGINT', () => {
+      out('stopping: runs in progress go back to the queue');
+      done();
+    });
+    process.once('SIGTERM', () => done());
+  });
+  await worker.close();
+  out('worker stopped');
 }

@@ -115,14 +115,16 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         worker: name,
         record: encodeRecord(record),
       };
-      sending = sending.then(() => job.updateProgress(message as unknown as object));
+      // A lost piece is made good by the next one or by the final record.
+      sending = sending
+        .catch(() => {})
+        .then(() => job.updateProgress(message as unknown as object));
     };
     const onEpoch = () => {
       if (performance.now() - lastSent >= progressMs) flush();
     };
     const outcome = await train(data, signal ?? new AbortController().signal, onEpoch);
     await sending.catch(() => {});
-    options.onEvent?.({ kind: 'end', outcome, seconds: (performance.now() - started) / 1000 });
     if (outcome.status === 'aborted') {
       // This worker is stopping: the run goes back to the queue, unfinished, for any worker.
       flush();
@@ -132,10 +134,20 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       throw new WaitingError();
     }
     const record = store.exportRun(data.id);
+    // 'skipped': this worker's store had the run finished (its result never reached a sweep).
+    const answered =
+      outcome.status === 'skipped' && record !== null && record.run.status !== 'running'
+        ? { ...outcome, status: record.run.status }
+        : outcome;
+    options.onEvent?.({
+      kind: 'end',
+      outcome: answered,
+      seconds: (performance.now() - started) / 1000,
+    });
     return {
       v: PROTOCOL_VERSION,
       worker: name,
-      outcome,
+      outcome: answered,
       record: record === null ? null : encodeRecord(record),
     };
   };
