@@ -4,11 +4,19 @@ import { join } from 'node:path';
 import { type GridPoint, RunStore, runSweep, type SweepEvent } from '@iwlab/experiments';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, redisAvailable, startRedis } from './__tests__/redis.js';
 import { point } from './__tests__/specs.js';
 import { KEY_PREFIX } from './connection.js';
 import { runQueuedSweep } from './sweep.js';
+import { findRedisServer, type RedisServer, startRedisServer } from './testing/index.js';
 import { type QueueWorker, startQueueWorker } from './worker.js';
+
+const redisBinary = findRedisServer();
+if (redisBinary === undefined) {
+  const message = 'queue tests: redis-server not found (apt-get install redis-server)';
+  if (process.env.IWLAB_REDIS_REQUIRED === '1')
+    throw new Error(`${message}; IWLAB_REDIS_REQUIRED=1`);
+  console.warn(`${message}: skipped`);
+}
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'iwlab-queue-'));
 let redis: RedisServer;
@@ -60,9 +68,9 @@ async function jobCount(queue: { url: string; name: string }): Promise<number> {
   }
 }
 
-describe.skipIf(!redisAvailable)('sweeps on a queue', () => {
+describe.skipIf(redisBinary === undefined)('sweeps on a queue', () => {
   beforeAll(async () => {
-    redis = await startRedis();
+    redis = await startRedisServer(redisBinary);
   });
   afterAll(async () => {
     await redis?.stop();

@@ -1,22 +1,19 @@
-// A throw-away redis-server for the queue tests, on a free port, with no persistence. Without
-// the Debian package the tests skip with a message; IWLAB_REDIS_REQUIRED=1 (CI) makes that an
-// error instead.
+// A throw-away redis-server for tests of queue tools: on a free loopback port, no persistence,
+// stopped by the test. iwlab's own queue tests use it; so can tests of workers of your own.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 
-const BINARY = process.env.IWLAB_REDIS_SERVER ?? 'redis-server';
-
-export const redisAvailable = spawnSync(BINARY, ['--version']).status === 0;
-if (!redisAvailable) {
-  const message = `queue tests: ${BINARY} not found (apt-get install redis-server)`;
-  if (process.env.IWLAB_REDIS_REQUIRED === '1')
-    throw new Error(`${message}; IWLAB_REDIS_REQUIRED=1`);
-  console.warn(`${message}: skipped`);
-}
-
 export interface RedisServer {
+  /** `redis://127.0.0.1:<port>` */
   readonly url: string;
   stop(): Promise<void>;
+}
+
+/** The redis-server binary (IWLAB_REDIS_SERVER, else `redis-server` on PATH) if it runs, else undefined. */
+export function findRedisServer(
+  binary: string = process.env.IWLAB_REDIS_SERVER ?? 'redis-server',
+): string | undefined {
+  return spawnSync(binary, ['--version']).status === 0 ? binary : undefined;
 }
 
 async function freePort(): Promise<number> {
@@ -32,10 +29,14 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startRedis(): Promise<RedisServer> {
+/** Starts redis-server and resolves once it accepts connections. */
+export async function startRedisServer(binary = findRedisServer()): Promise<RedisServer> {
+  if (binary === undefined) {
+    throw new Error('redis-server not found (Debian: apt-get install redis-server)');
+  }
   const port = await freePort();
   const child: ChildProcess = spawn(
-    BINARY,
+    binary,
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -53,7 +54,7 @@ export async function startRedis(): Promise<RedisServer> {
     url: `redis://127.0.0.1:${port}`,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),

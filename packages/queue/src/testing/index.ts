@@ -1,0 +1,1 @@
+export { findRedisServer, type RedisServer, startRedisServer } from './redis.js';

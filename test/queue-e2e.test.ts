@@ -1,0 +1,181 @@
+// Sweeps across machines end to end: a Redis server, two `iwlab worker` processes (two "hosts":
+// each its own work dir), and `iwlab sweep --queue`, all real processes. One worker is killed
+// (SIGKILL, no goodbye) in the middle of a run; its run must go to the other worker once its lock
+// lapses, and the sweep's store must end with every run done and the same numbers, row for row,
+// as a local sweep of the same plan.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { expandGrid, RunStore, runSweep } from '@iwlab/experiments';
+import { findRedisServer, type RedisServer, startRedisServer } from '@iwlab/queue/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const CLI = fileURLToPath(new URL('../apps/report/dist/cli.js', import.meta.url));
+const built = existsSync(CLI);
+if (!built) console.warn(`queue-e2e: skipped, ${CLI} is not built (npx turbo run build)`);
+const redisBinary = findRedisServer();
+if (redisBinary === undefined) {
+  const message = 'queue-e2e: redis-server not found (apt-get install redis-server)';
+  if (process.env.IWLAB_REDIS_REQUIRED === '1')
+    throw new Error(`${message}; IWLAB_REDIS_REQUIRED=1`);
+  console.warn(`${message}: skipped`);
+}
+
+const base = {
+  data: { kind: 'synthetic', generator: 'separable-gaussians', trainSize: 256, testSize: 64 },
+  model: { kind: 'mlp', hidden: [16] },
+  reduction: 'mean',
+  optimizer: { kind: 'sgd', lr: 0.05 },
+  epochs: 80,
+  batchSize: 8,
+  seed: 0,
+  backend: 'cpu',
+  evaluation: { boundaryEpochs: [1, 80] },
+};
+const axes = [{ path: 'weights', values: [1, 4, 16].map((ratio) => ({ kind: 'ratio', ratio })) }];
+
+/** A worker process, with its output so far. */
+function startWorker(url: string, name: string): { child: ChildProcess; output: () => string } {
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'worker',
+      '--queue',
+      url,
+      '--queue-name',
+      'e2e',
+      '--jobs',
+      '1',
+      '--name',
+      name,
+      '--lock-seconds',
+      '2',
+      '--work-dir',
+      mkdtempSync(join(tmpdir(), `iwlab-${name}-`)),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let text = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    text += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    text += c.toString();
+  });
+  return { child, output: () => text };
+}
+
+async function until(condition: () => boolean, what: string, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe.skipIf(!built || redisBinary === undefined)(
+  'iwlab sweep --queue with iwlab workers',
+  () => {
+    let redis: RedisServer;
+    beforeAll(async () => {
+      redis = await startRedisServer(redisBinary);
+    });
+    afterAll(async () => {
+      await redis?.stop();
+    });
+
+    it('survives a worker killed mid-run: its run goes to the other worker, and every number equals a local sweep', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'iwlab-queue-e2e-'));
+      const file = join(dir, 'sweep.json');
+      writeFileSync(file, JSON.stringify({ title: 'queue e2e', base, axes }));
+      const workers = [startWorker(redis.url, 'wA'), startWorker(redis.url, 'wB')];
+      try {
+        for (const w of workers)
+          await until(() => w.output().includes('waiting for runs'), 'a worker');
+        const db = join(dir, 'runs.sqlite');
+        const sweep = spawn(
+          process.execPath,
+          [
+            CLI,
+            'sweep',
+            file,
+            '--queue',
+            redis.url,
+            '--queue-name',
+            'e2e',
+            '--db',
+            db,
+            '--out',
+            join(dir, 'report.html'),
+          ],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let output = '';
+        sweep.stdout?.on('data', (c: Buffer) => {
+          output += c.toString();
+        });
+        sweep.stderr?.on('data', (c: Buffer) => {
+          output += c.toString();
+        });
+        const exited = new Promise<number | null>((r) => sweep.once('exit', r));
+        // Kill wA a moment into its first run.
+        await until(() => / on wA\n/.test(output), 'a run on wA');
+        await new Promise((r) => setTimeout(r, 700));
+        const [victim] = workers;
+        victim?.child.kill('SIGKILL');
+        expect(await exited).toBe(0);
+        expect(output).toMatch(/\[3\/3\] done/);
+        expect(output).toContain('sweep finished');
+        expect(workers[1]?.output()).toMatch(/done /);
+
+        const store = new RunStore(db);
+        const runs = store.listRuns();
+        expect(runs.map((r) => r.status)).toEqual(['done', 'done', 'done']);
+        // The killed worker's run was taken again by wB.
+        expect(Math.max(...runs.map((r) => r.attempts))).toBeGreaterThanOrEqual(2);
+
+        const localDb = join(dir, 'local.sqlite');
+        const points = expandGrid(base, axes);
+        await runSweep(points, { db: localDb, checkpointDir: join(dir, 'local-ckpt'), jobs: 0 });
+        const local = new RunStore(localDb);
+        const numbers = (s: RunStore, id: string) =>
+          s.epochs(id).map(({ epoch, split, metrics }) => {
+            const { seconds: _s, ...rest } = metrics as Record<string, number>;
+            return { epoch, split, rest };
+          });
+        for (const p of points) {
+          expect(numbers(store, p.id)).toHaveLength(80 * 2);
+          expect(numbers(store, p.id)).toEqual(numbers(local, p.id));
+          expect(store.artifacts(p.id)).toEqual(local.artifacts(p.id));
+        }
+        store.close();
+        local.close();
+        expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('queue e2e');
+      } finally {
+        for (const w of workers) w.child.kill('SIGINT');
+        await Promise.all(
+          workers.map((w) =>
+            w.child.exitCode === null && w.child.signalCode === null
+              ? new Promise((r) => w.child.once('exit', r))
+              : undefined,
+          ),
+        );
+      }
+    });
+
+    it('refuses an unreachable queue at once, naming it', async () => {
+      const error = await run(process.execPath, [CLI, 'worker', '--queue', 'redis://127.0.0.1:1'], {
+        timeout: 20_000,
+      }).catch((e: { stderr: string; code: number }) => e);
+      expect((error as { code: number }).code).toBe(1);
+      expect((error as { stderr: string }).stderr).toMatch(
+        /cannot reach the queue at redis:\/\/127\.0\.0\.1:1.*ECONNREFUSED/,
+      );
+    });
+  },
+);
