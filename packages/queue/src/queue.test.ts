@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type GridPoint, RunStore, runSweep, type SweepEvent } from '@iwlab/experiments';
@@ -186,6 +186,44 @@ describe.skipIf(redisBinary === undefined)('sweeps on a queue', () => {
     store.close();
   });
 
+  it('fails a run whose trial process died, with the reason, and finishes it when the sweep starts again', async () => {
+    const queue = freshQueue();
+    const p = point(9, 200);
+    const db = join(tempDir(), 'runs.sqlite');
+    const [worker] = await workers(queue, 1);
+    try {
+      let killed = false;
+      const first = await runQueuedSweep([p], {
+        db,
+        queue,
+        pollSeconds: 1,
+        onEvent: (e) => {
+          if (e.kind === 'epoch' && !killed) {
+            killed = true;
+            // The worker runs in this process; its trial is this process's child.
+            for (const pid of trialPids()) process.kill(pid, 'SIGKILL');
+          }
+        },
+      });
+      expect(first.outcomes[0]).toMatchObject({ status: 'failed' });
+      expect(first.outcomes[0]?.error).toMatch(/worker process exited \(SIGKILL\)/);
+      const store = new RunStore(db);
+      expect(store.getRun(p.id)).toMatchObject({ status: 'failed' });
+      expect(store.getRun(p.id)?.error).toMatch(/SIGKILL/);
+      store.close();
+
+      const second = await runQueuedSweep([p], { db, queue, pollSeconds: 1 });
+      expect(second.outcomes[0]).toMatchObject({ status: 'done', epochsCompleted: 200 });
+    } finally {
+      await worker?.close();
+    }
+    const store = new RunStore(db);
+    expect(store.getRun(p.id)).toMatchObject({ status: 'done', attempts: 2 });
+    const reference = await localReference([p]);
+    expect(numbers(store, p.id)).toEqual(numbers(reference, p.id));
+    store.close();
+  });
+
   it('refuses a result whose numbers differ from stored epochs, keeping the stored ones, and fails the run', async () => {
     const queue = freshQueue();
     const p = point(8);
@@ -231,4 +269,22 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 60_000): P
     if (Date.now() > until) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** Pids of this process's trial processes (children running experiments' worker.js; Linux /proc). */
+function trialPids(): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return (
+          parent === process.pid && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('worker.js')
+        );
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }

@@ -213,12 +213,13 @@ export async function runQueuedSweep(
         });
       }
     }
-    poll = setInterval(
-      () => {
-        for (const id of tracked.keys()) void guard(check(id));
-      },
-      (options.pollSeconds ?? 5) * 1000,
-    );
+    // One query per poll, whatever the plan's size: the finished jobs, settled if they are ours.
+    const pollOnce = async () => {
+      for (const job of await queue.getJobs(['completed', 'failed'])) {
+        if (job !== undefined && tracked.has(job.id ?? '')) await settle(job);
+      }
+    };
+    poll = setInterval(() => void guard(pollOnce()), (options.pollSeconds ?? 5) * 1000);
     await new Promise<void>((resolve) => {
       wake = () => {
         if (tracked.size === 0 || errors.length > 0 || options.signal?.aborted) resolve();

@@ -133,6 +133,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       options.onEvent?.({ kind: 'requeued', id: data.id });
       throw new WaitingError();
     }
+    if (outcome.status === 'failed' && store.getRun(data.id)?.status === 'running') {
+      // The run's process died: say so here as the sweep will, and resume next time.
+      store.finishRun(data.id, 'failed', { error: outcome.error ?? 'the run failed' });
+    }
     const record = store.exportRun(data.id);
     // 'skipped': this worker's store had the run finished (its result never reached a sweep).
     const answered =
