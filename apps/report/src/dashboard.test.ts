@@ -39,6 +39,8 @@ describe('startDashboard', () => {
     recordEpochs(writer, ids[0], 0, 10);
     writer.finishRun(ids[0], 'done', { seconds: 1 });
     writer.beginRun(ids[1], b);
+    // Trained on a queue worker (@iwlab/queue stores its name).
+    writer.setInfo(ids[1], { worker: 'gpu-box:4242' });
     recordEpochs(writer, ids[1], 0, 3);
     // A run outside the plan (an earlier plan's): left out unless every run is asked for.
     const other = { ...a, epochs: 20 };
@@ -57,6 +59,7 @@ describe('startDashboard', () => {
     expect(first.liveHtml).toContain('1 of 3 runs finished');
     expect(first.liveHtml).toContain('still to finish: 1 in progress, 1 not started');
     expect(first.liveHtml).toContain('w 1:1 · seed 0');
+    expect(first.liveHtml).toContain(`<code>${ids[1]}</code> on gpu-box:4242`);
     expect(first.liveHtml).toContain('value="3"></progress> 3/10');
     expect(first.liveHtml).toContain('0.750 (test, epoch 3)');
     // 7 epochs left at 1.5 s each.

@@ -18,6 +18,7 @@ import {
   type RunActivity,
   type RunProgress,
   runActivity,
+  workerOf,
 } from './report.js';
 
 export const DEFAULT_DASHBOARD_PORT = 4780;
@@ -194,7 +195,8 @@ function liveHtml(
         activity.secondsPerEpoch === undefined
           ? ''
           : duration(activity.secondsPerEpoch * Math.max(0, r.spec.epochs - r.epochsCompleted));
-      return `<tr><td>${escapeHtml(runLabel(r.spec))}<div class="src"><code>${r.id}</code></div></td>
+      const worker = workerOf(r);
+      return `<tr><td>${escapeHtml(runLabel(r.spec))}<div class="src"><code>${r.id}</code>${worker === undefined ? '' : ` on ${escapeHtml(worker)}`}</div></td>
 <td><progress max="${r.spec.epochs}" value="${r.epochsCompleted}"></progress> ${r.epochsCompleted}/${r.spec.epochs}</td>
 <td>${latest.loss === undefined ? '' : latest.loss.toPrecision(4)}</td><td>${latest.accuracy ?? ''}</td>
 <td>${left}</td><td>${r.attempts}</td><td${activity.stopped ? ' class="stalled"' : ''}>${duration(activity.quietSeconds)}${activity.stopped ? ': stopped?' : ''}</td></tr>`;

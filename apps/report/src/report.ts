@@ -184,6 +184,12 @@ ${rows}
 </tbody></table>`;
 }
 
+/** The queue worker that trained the run last (`info.worker`, set by `@iwlab/queue`), if any. */
+export function workerOf(run: StoredRun): string | undefined {
+  const worker = run.info?.worker;
+  return typeof worker === 'string' ? worker : undefined;
+}
+
 function runsTable(runs: readonly StoredRun[]): string {
   const rows = runs
     .map((r) => {
@@ -191,7 +197,7 @@ function runsTable(runs: readonly StoredRun[]): string {
       return `<tr><td><code>${r.id}</code></td><td>${escapeHtml(s.data.kind === 'synthetic' ? `2-D ${s.data.generator}` : 'CIFAR cat/dog')}</td>
 <td>${escapeHtml(s.model.kind)}</td><td>${s.model.l2}</td><td>${s.model.dropout}</td><td>${s.model.batchNorm}</td>
 <td>${weightRatio(s)}</td><td>${s.seed}</td><td>${r.status}</td><td>${r.epochsCompleted}/${s.epochs}</td>
-<td>${r.seconds === null ? '' : r.seconds.toFixed(1)}</td><td>${escapeHtml(r.backend?.name ?? '')}</td><td>${r.attempts}</td>
+<td>${r.seconds === null ? '' : r.seconds.toFixed(1)}</td><td>${escapeHtml(r.backend?.name ?? '')}${workerOf(r) === undefined ? '' : ` on ${escapeHtml(workerOf(r) ?? '')}`}</td><td>${r.attempts}</td>
 <td>${escapeHtml(r.error ?? '')}</td></tr>`;
     })
     .join('\n');

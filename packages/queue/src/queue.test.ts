@@ -104,6 +104,7 @@ describe.skipIf(redisBinary === undefined)('sweeps on a queue', () => {
       const run = store.getRun(p.id);
       expect(run).toMatchObject({ status: 'done', epochsCompleted: 4, attempts: 1 });
       expect(run?.backend?.name).toBe('cpu');
+      expect(run?.info?.worker).toBe(starts.find((e) => e.id === p.id)?.worker);
       expect(run?.info).toMatchObject(reference.getRun(p.id)?.info ?? {});
       expect(numbers(store, p.id)).toEqual(numbers(reference, p.id));
       expect(store.artifacts(p.id)).toEqual(reference.artifacts(p.id));

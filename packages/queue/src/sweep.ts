@@ -103,7 +103,9 @@ export async function runQueuedSweep(
     if (message.record === undefined) {
       // A worker took the run: count the attempt, and show the run as running before its first
       // epoch. A run handed on to another worker is taken again here.
-      store.beginRun(t.point.id, t.point.spec);
+      if (store.beginRun(t.point.id, t.point.spec).action !== 'skip') {
+        store.setInfo(t.point.id, { worker: message.worker });
+      }
       noteStart(t, message.worker);
       return;
     }

@@ -104,7 +104,12 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     let sentFrom = -1;
     let lastSent = 0;
     let sending: Promise<unknown> = job.updateProgress({ v: PROTOCOL_VERSION, worker: name });
+    // Where the run was trained, stored with it (its `info.worker`): the last worker to run it.
+    const sign = () => {
+      if (store.getRun(data.id) !== null) store.setInfo(data.id, { worker: name });
+    };
     const flush = () => {
+      sign();
       const record = store.exportRun(data.id, { fromEpoch: sentFrom });
       if (record === null) return;
       const last = record.epochs.at(-1)?.epoch;
@@ -137,6 +142,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       // The run's process died: say so here as the sweep will, and resume next time.
       store.finishRun(data.id, 'failed', { error: outcome.error ?? 'the run failed' });
     }
+    sign();
     const record = store.exportRun(data.id);
     // 'skipped': this worker's store had the run finished (its result never reached a sweep).
     const answered =
