@@ -156,9 +156,9 @@ describe.skipIf(!built || redisBinary === undefined)(
         store.close();
         local.close();
         const report = readFileSync(join(dir, 'report.html'), 'utf8');
-      expect(report).toContain('queue e2e');
-      // The runs table names the worker that trained each run; wB finished the killed one.
-      expect(report).toContain('cpu on wB');
+        expect(report).toContain('queue e2e');
+        // The runs table names the worker that trained each run; wB finished the killed one.
+        expect(report).toContain('cpu on wB');
       } finally {
         for (const w of workers) w.child.kill('SIGINT');
         await Promise.all(
