@@ -230,6 +230,12 @@ async function runPlan(
         ...(options.backend === undefined ? {} : { backend: options.backend }),
         signal: controller.signal,
         onEvent,
+        onWorkers: (count) =>
+          out(
+            count === 0
+              ? `no worker on the queue yet: the runs wait for \`iwlab worker --queue ${redactedUrl(options.queue ?? '')} --queue-name ${options.queueName ?? 'trials'}\``
+              : `${count} worker process(es) on the queue`,
+          ),
       });
     }
     const result = await sweep.finally(() => process.off('SIGINT', onSigint));
@@ -246,6 +252,9 @@ async function runPlan(
       options.queue === undefined,
     );
     const failed = result.outcomes.filter((o) => o.status === 'failed' || o.status === 'aborted');
+    // A stopped queue sweep has no 'aborted' outcomes (its runs go on elsewhere), yet the plan
+    // is unfinished all the same.
+    if (controller.signal.aborted) process.exitCode = 1;
     if (failed.length > 0) {
       out(
         `${failed.length} run(s) failed or were interrupted; run the same command again to resume them`,

@@ -82,13 +82,16 @@ describe.skipIf(redisBinary === undefined)('sweeps on a queue', () => {
     const pool = await workers(queue, 2);
     const dir = tempDir();
     const events: SweepEvent[] = [];
+    const counts: number[] = [];
     try {
       const result = await runQueuedSweep(points, {
         db: join(dir, 'runs.sqlite'),
         queue,
         onEvent: (e) => events.push(e),
+        onWorkers: (n) => counts.push(n),
         pollSeconds: 1,
       });
+      expect(counts[0]).toBe(2);
       expect(result.outcomes.map((o) => o.status)).toEqual(['done', 'done', 'done']);
     } finally {
       await Promise.all(pool.map((w) => w.close()));
@@ -152,6 +155,24 @@ describe.skipIf(redisBinary === undefined)('sweeps on a queue', () => {
     const reference = await localReference(points);
     for (const p of points) expect(numbers(store, p.id)).toEqual(numbers(reference, p.id));
     store.close();
+  });
+
+  it('says when no worker is connected; stopped then, it leaves nothing on the queue', async () => {
+    const queue = freshQueue();
+    const controller = new AbortController();
+    const counts: number[] = [];
+    const result = await runQueuedSweep([point(10), point(11)], {
+      db: join(tempDir(), 'runs.sqlite'),
+      queue,
+      signal: controller.signal,
+      onWorkers: (n) => {
+        counts.push(n);
+        controller.abort();
+      },
+    });
+    expect(counts).toEqual([0]);
+    expect(result.outcomes).toEqual([]);
+    expect(await jobCount(queue)).toBe(0);
   });
 
   it('a worker that stops mid-run hands the run back; another worker finishes it with the same numbers', async () => {

@@ -42,6 +42,11 @@ export interface QueuedSweepOptions {
   readonly onEvent?: (event: SweepEvent) => void;
   /** How often the sweep also asks the queue for its runs' states, in case it missed an event (s). */
   readonly pollSeconds?: number;
+  /**
+   * The number of workers connected to the queue: once the runs are queued, then whenever it
+   * changes (checked every poll). Zero means the runs wait for someone to start a worker.
+   */
+  readonly onWorkers?: (count: number) => void;
 }
 
 interface Tracked {
@@ -215,11 +220,21 @@ export async function runQueuedSweep(
         });
       }
     }
+    let workers: number | undefined;
+    const countWorkers = async () => {
+      if (options.onWorkers === undefined) return;
+      const count = await queue.getWorkersCount();
+      if (count === workers) return;
+      workers = count;
+      options.onWorkers(count);
+    };
+    await countWorkers();
     // One query per poll, whatever the plan's size: the finished jobs, settled if they are ours.
     const pollOnce = async () => {
       for (const job of await queue.getJobs(['completed', 'failed'])) {
         if (job !== undefined && tracked.has(job.id ?? '')) await settle(job);
       }
+      await countWorkers();
     };
     poll = setInterval(() => void guard(pollOnce()), (options.pollSeconds ?? 5) * 1000);
     await new Promise<void>((resolve) => {
