@@ -10,20 +10,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expandGrid, RunStore, runSweep } from '@iwlab/experiments';
-import { findRedisServer, type RedisServer, startRedisServer } from '@iwlab/queue/testing';
+import { type RedisServer, redisServerForTests, startRedisServer } from '@iwlab/queue/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../apps/report/dist/cli.js', import.meta.url));
 const built = existsSync(CLI);
 if (!built) console.warn(`queue-e2e: skipped, ${CLI} is not built (npx turbo run build)`);
-const redisBinary = findRedisServer();
-if (redisBinary === undefined) {
-  const message = 'queue-e2e: redis-server not found (apt-get install redis-server)';
-  if (process.env.IWLAB_REDIS_REQUIRED === '1')
-    throw new Error(`${message}; IWLAB_REDIS_REQUIRED=1`);
-  console.warn(`${message}: skipped`);
-}
+const redisBinary = redisServerForTests('queue-e2e');
 
 const base = {
   data: { kind: 'synthetic', generator: 'separable-gaussians', trainSize: 256, testSize: 64 },
@@ -38,37 +32,34 @@ const base = {
 };
 const axes = [{ path: 'weights', values: [1, 4, 16].map((ratio) => ({ kind: 'ratio', ratio })) }];
 
-/** A worker process, with its output so far. */
-function startWorker(url: string, name: string): { child: ChildProcess; output: () => string } {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      'worker',
-      '--queue',
-      url,
-      '--queue-name',
-      'e2e',
-      '--jobs',
-      '1',
-      '--name',
-      name,
-      '--lock-seconds',
-      '2',
-      '--work-dir',
-      mkdtempSync(join(tmpdir(), `iwlab-${name}-`)),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+/** The CLI in a child process, with its output (stdout and stderr) so far. */
+function spawnCli(args: readonly string[]): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    text += c.toString();
-  });
-  child.stderr?.on('data', (c: Buffer) => {
-    text += c.toString();
-  });
+  const collect = (chunk: Buffer) => {
+    text += chunk.toString();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
   return { child, output: () => text };
 }
+
+const startWorker = (url: string, name: string) =>
+  spawnCli([
+    'worker',
+    '--queue',
+    url,
+    '--queue-name',
+    'e2e',
+    '--jobs',
+    '1',
+    '--name',
+    name,
+    '--lock-seconds',
+    '2',
+    '--work-dir',
+    mkdtempSync(join(tmpdir(), `iwlab-${name}-`)),
+  ]);
 
 async function until(condition: () => boolean, what: string, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
@@ -98,39 +89,27 @@ describe.skipIf(!built || redisBinary === undefined)(
         for (const w of workers)
           await until(() => w.output().includes('waiting for runs'), 'a worker');
         const db = join(dir, 'runs.sqlite');
-        const sweep = spawn(
-          process.execPath,
-          [
-            CLI,
-            'sweep',
-            file,
-            '--queue',
-            redis.url,
-            '--queue-name',
-            'e2e',
-            '--db',
-            db,
-            '--out',
-            join(dir, 'report.html'),
-          ],
-          { stdio: ['ignore', 'pipe', 'pipe'] },
-        );
-        let output = '';
-        sweep.stdout?.on('data', (c: Buffer) => {
-          output += c.toString();
-        });
-        sweep.stderr?.on('data', (c: Buffer) => {
-          output += c.toString();
-        });
-        const exited = new Promise<number | null>((r) => sweep.once('exit', r));
+        const sweep = spawnCli([
+          'sweep',
+          file,
+          '--queue',
+          redis.url,
+          '--queue-name',
+          'e2e',
+          '--db',
+          db,
+          '--out',
+          join(dir, 'report.html'),
+        ]);
+        const exited = new Promise<number | null>((r) => sweep.child.once('exit', r));
         // Kill wA a moment into its first run.
-        await until(() => / on wA\n/.test(output), 'a run on wA');
+        await until(() => / on wA\n/.test(sweep.output()), 'a run on wA');
         await new Promise((r) => setTimeout(r, 700));
         const [victim] = workers;
         victim?.child.kill('SIGKILL');
         expect(await exited).toBe(0);
-        expect(output).toMatch(/\[3\/3\] done/);
-        expect(output).toContain('sweep finished');
+        expect(sweep.output()).toMatch(/\[3\/3\] done/);
+        expect(sweep.output()).toContain('sweep finished');
         expect(workers[1]?.output()).toMatch(/done /);
 
         const store = new RunStore(db);

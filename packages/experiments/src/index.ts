@@ -54,6 +54,7 @@ export {
   type StoredRun,
 } from './store.js';
 export {
+  planSweep,
   runSweep,
   type SweepEvent,
   type SweepOptions,

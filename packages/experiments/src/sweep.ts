@@ -60,12 +60,8 @@ export async function runSweep(
     throw new SpecError(`must be an integer >= 0, got ${jobs}`, { field: 'jobs' });
   }
   const store = new RunStore(options.db);
-  const todo = points.filter((p) => {
-    const status = store.getRun(p.id)?.status;
-    return status === undefined || !FINISHED_STATUSES.includes(status);
-  });
+  const todo = planSweep(points, store, options.onEvent);
   const skipped = points.length - todo.length;
-  options.onEvent?.({ kind: 'plan', total: points.length, toRun: todo.length, finished: skipped });
   let outcomes: RunOutcome[] = [];
   try {
     if (jobs === 0) outcomes = await runInline(todo, store, options);
@@ -76,6 +72,24 @@ export async function runSweep(
     outcomes = await runInChildren(todo, Math.min(jobs, todo.length), options);
   }
   return { outcomes, skipped, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * The points whose runs `store` has not finished (new, interrupted or failed ones), in plan
+ * order, after telling `onEvent` the plan: what every sweep, local or not, does first.
+ */
+export function planSweep(
+  points: readonly GridPoint[],
+  store: RunStore,
+  onEvent?: (event: SweepEvent) => void,
+): GridPoint[] {
+  const todo = points.filter((p) => {
+    const status = store.getRun(p.id)?.status;
+    return status === undefined || !FINISHED_STATUSES.includes(status);
+  });
+  const finished = points.length - todo.length;
+  onEvent?.({ kind: 'plan', total: points.length, toRun: todo.length, finished });
+  return todo;
 }
 
 async function runInline(

@@ -7,16 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { point } from './__tests__/specs.js';
 import { KEY_PREFIX } from './connection.js';
 import { runQueuedSweep } from './sweep.js';
-import { findRedisServer, type RedisServer, startRedisServer } from './testing/index.js';
+import { type RedisServer, redisServerForTests, startRedisServer } from './testing/index.js';
 import { type QueueWorker, startQueueWorker } from './worker.js';
 
-const redisBinary = findRedisServer();
-if (redisBinary === undefined) {
-  const message = 'queue tests: redis-server not found (apt-get install redis-server)';
-  if (process.env.IWLAB_REDIS_REQUIRED === '1')
-    throw new Error(`${message}; IWLAB_REDIS_REQUIRED=1`);
-  console.warn(`${message}: skipped`);
-}
+const redisBinary = redisServerForTests('queue tests');
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'iwlab-queue-'));
 let redis: RedisServer;

@@ -5,8 +5,8 @@
 // queues exactly the runs its store lacks, collecting first what finished while it was away.
 import type { RunStatus } from '@iwlab/core';
 import {
-  FINISHED_STATUSES,
   type GridPoint,
+  planSweep,
   type RunOutcome,
   RunStore,
   type SweepEvent,
@@ -66,12 +66,8 @@ export async function runQueuedSweep(
   const started = performance.now();
   await assertReachable(options.queue.url);
   const store = new RunStore(options.db);
-  const todo = points.filter((p) => {
-    const status = store.getRun(p.id)?.status;
-    return status === undefined || !FINISHED_STATUSES.includes(status);
-  });
+  const todo = planSweep(points, store, options.onEvent);
   const skipped = points.length - todo.length;
-  options.onEvent?.({ kind: 'plan', total: points.length, toRun: todo.length, finished: skipped });
   if (todo.length === 0) {
     store.close();
     return { outcomes: [], skipped, seconds: (performance.now() - started) / 1000 };

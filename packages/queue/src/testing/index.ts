@@ -1,1 +1,6 @@
-export { findRedisServer, type RedisServer, startRedisServer } from './redis.js';
+export {
+  findRedisServer,
+  type RedisServer,
+  redisServerForTests,
+  startRedisServer,
+} from './redis.js';

@@ -16,6 +16,22 @@ export function findRedisServer(
   return spawnSync(binary, ['--version']).status === 0 ? binary : undefined;
 }
 
+/**
+ * `findRedisServer()` for a test file: without the binary, warns that `suite` is skipped (returns
+ * undefined, for `describe.skipIf`), or throws when IWLAB_REDIS_REQUIRED=1 (CI, where a skipped
+ * queue test would hide a broken set-up).
+ */
+export function redisServerForTests(suite: string): string | undefined {
+  const binary = findRedisServer();
+  if (binary !== undefined) return binary;
+  const message = `${suite}: redis-server not found (apt-get install redis-server)`;
+  if (process.env.IWLAB_REDIS_REQUIRED === '1') {
+    throw new Error(`${message}; IWLAB_REDIS_REQUIRED=1`);
+  }
+  console.warn(`${message}: skipped`);
+  return undefined;
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
