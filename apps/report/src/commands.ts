@@ -236,6 +236,7 @@ async function runPlan(
               ? `no worker on the queue yet: the runs wait for \`iwlab worker --queue ${redactedUrl(options.queue ?? '')} --queue-name ${options.queueName ?? 'trials'}\``
               : `${count} worker process(es) on the queue`,
           ),
+        onQueueError: (message) => out(`queue: ${message}`),
       });
     }
     const result = await sweep.finally(() => process.off('SIGINT', onSigint));

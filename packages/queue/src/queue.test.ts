@@ -240,6 +240,46 @@ describe.skipIf(redisBinary === undefined)('sweeps on a queue', () => {
     store.close();
   });
 
+  it('queues a run again whose job vanished with a Redis that restarted empty, and finishes the plan', async () => {
+    let server = await startRedisServer(redisBinary);
+    const port = Number(new URL(server.url).port);
+    const queue = { url: server.url, name: 'restart' };
+    const points = [point(12, 60), point(13, 60)];
+    const [worker] = await workers(queue, 1);
+    const db = join(tempDir(), 'runs.sqlite');
+    const notes: string[] = [];
+    let restarted: Promise<void> | undefined;
+    try {
+      const result = await runQueuedSweep(points, {
+        db,
+        queue,
+        pollSeconds: 0.5,
+        onQueueError: (m) => notes.push(m),
+        onEvent: (e) => {
+          if (e.kind === 'epoch' && restarted === undefined) {
+            restarted = (async () => {
+              await server.stop();
+              server = await startRedisServer(redisBinary, { port });
+            })();
+          }
+        },
+      });
+      expect(result.outcomes.map((o) => o.status)).toEqual(['done', 'done']);
+    } finally {
+      await restarted;
+      await worker?.close();
+      await server.stop();
+    }
+    expect(notes.some((m) => /was gone from the queue; queued again/.test(m))).toBe(true);
+    const store = new RunStore(db);
+    const reference = await localReference(points);
+    for (const p of points) {
+      expect(store.getRun(p.id)?.status).toBe('done');
+      expect(numbers(store, p.id)).toEqual(numbers(reference, p.id));
+    }
+    store.close();
+  });
+
   it('refuses a result whose numbers differ from stored epochs, keeping the stored ones, and fails the run', async () => {
     const queue = freshQueue();
     const p = point(8);

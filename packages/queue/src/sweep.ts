@@ -47,6 +47,11 @@ export interface QueuedSweepOptions {
    * changes (checked every poll). Zero means the runs wait for someone to start a worker.
    */
   readonly onWorkers?: (count: number) => void;
+  /**
+   * Connection trouble on the way (Redis restarting, a network blip). BullMQ reconnects by
+   * itself and the sweep goes on; this only lets the caller say so.
+   */
+  readonly onQueueError?: (message: string) => void;
 }
 
 interface Tracked {
@@ -138,7 +143,8 @@ export async function runQueuedSweep(
     const t = tracked.get(job.id ?? '');
     if (t === undefined || finishing.has(t.point.id)) return;
     const state = await job.getState();
-    if (state !== 'completed' && state !== 'failed') return;
+    // Checked again after the await: an event and a poll may settle the same job at once.
+    if ((state !== 'completed' && state !== 'failed') || finishing.has(t.point.id)) return;
     finishing.add(t.point.id);
     const id = t.point.id;
     let outcome: RunOutcome;
@@ -186,6 +192,9 @@ export async function runQueuedSweep(
       errors.push(error);
       wake();
     });
+  const reportError = (error: Error) => options.onQueueError?.(error.message);
+  queue.on('error', reportError);
+  events.on('error', reportError);
   events.on('progress', ({ jobId, data }) => {
     try {
       onProgress(jobId, data);
@@ -200,21 +209,22 @@ export async function runQueuedSweep(
   let poll: NodeJS.Timeout | undefined;
   try {
     await events.waitUntilReady();
+    // The job id is the run id: adding a job whose id is on the queue already does nothing.
+    const enqueue = (point: GridPoint) => {
+      const data: TrialJobData = {
+        v: PROTOCOL_VERSION,
+        id: point.id,
+        spec: point.spec,
+        ...(options.backend === undefined ? {} : { backend: options.backend }),
+      };
+      return queue.add('run', data, {
+        jobId: point.id,
+        removeOnComplete: false,
+        removeOnFail: false,
+      });
+    };
     for (const point of todo) {
-      const job = await check(point.id);
-      if (job === undefined) {
-        const data: TrialJobData = {
-          v: PROTOCOL_VERSION,
-          id: point.id,
-          spec: point.spec,
-          ...(options.backend === undefined ? {} : { backend: options.backend }),
-        };
-        await queue.add('run', data, {
-          jobId: point.id,
-          removeOnComplete: false,
-          removeOnFail: false,
-        });
-      }
+      if ((await check(point.id)) === undefined) await enqueue(point);
     }
     let workers: number | undefined;
     const countWorkers = async () => {
@@ -225,12 +235,37 @@ export async function runQueuedSweep(
       options.onWorkers(count);
     };
     await countWorkers();
+    let polls = 0;
     // One query per poll, whatever the plan's size: the finished jobs, settled if they are ours.
     const pollOnce = async () => {
       for (const job of await queue.getJobs(['completed', 'failed'])) {
         if (job !== undefined && tracked.has(job.id ?? '')) await settle(job);
       }
       await countWorkers();
+      // Now and then, every job of ours: one that is gone (a Redis restarted without its data,
+      // a queue someone emptied) is queued again, or the sweep would wait for it for ever.
+      if (++polls % 6 !== 0) return;
+      const present = new Set(
+        (
+          await queue.getJobs([
+            'waiting',
+            'active',
+            'delayed',
+            'prioritized',
+            'completed',
+            'failed',
+          ])
+        ).map((job) => job?.id),
+      );
+      for (const t of [...tracked.values()]) {
+        if (present.has(t.point.id) || finishing.has(t.point.id)) continue;
+        // Listing is not atomic: a job between two states may be missed. Ask for it alone.
+        if ((await queue.getJob(t.point.id)) !== undefined) continue;
+        await enqueue(t.point);
+        options.onQueueError?.(
+          `the job of run ${t.point.id} was gone from the queue; queued again`,
+        );
+      }
     };
     poll = setInterval(() => void guard(pollOnce()), (options.pollSeconds ?? 5) * 1000);
     await new Promise<void>((resolve) => {

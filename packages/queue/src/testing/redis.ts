@@ -45,12 +45,18 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts redis-server and resolves once it accepts connections. */
-export async function startRedisServer(binary = findRedisServer()): Promise<RedisServer> {
+/**
+ * Starts redis-server and resolves once it accepts connections: on `port`, or a free one. (A
+ * server started again on a stopped one's port is a Redis that restarted without its data.)
+ */
+export async function startRedisServer(
+  binary = findRedisServer(),
+  options: { readonly port?: number } = {},
+): Promise<RedisServer> {
   if (binary === undefined) {
     throw new Error('redis-server not found (Debian: apt-get install redis-server)');
   }
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child: ChildProcess = spawn(
     binary,
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
