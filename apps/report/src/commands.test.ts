@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunStore, runId } from '@iwlab/experiments';
 import { describe, expect, it, vi } from 'vitest';
 import { logregSpec } from './__tests__/specs.js';
-import { findDataDir, hasCifar, reportCommand } from './commands.js';
+import { findDataDir, hasCifar, reportCommand, sweepCommand } from './commands.js';
 import { storePlan } from './plan.js';
 
 describe('data lookup', () => {
@@ -58,5 +58,20 @@ describe('iwlab report', () => {
     } finally {
       quiet.mockRestore();
     }
+  });
+});
+
+describe('iwlab sweep --queue', () => {
+  it('refuses the options that belong to the workers, before touching the store or the queue', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iwlab-queue-options-'));
+    const db = join(dir, 'runs.sqlite');
+    const base = { db, out: join(dir, 'r.html'), queue: 'redis://127.0.0.1:1' };
+    await expect(sweepCommand('unused.json', { ...base, jobs: 2 })).rejects.toThrow(
+      /--jobs has no effect with --queue: the workers train, so give it to `iwlab worker`/,
+    );
+    await expect(sweepCommand('unused.json', { ...base, dataDir: '/data' })).rejects.toThrow(
+      /--data-dir has no effect with --queue/,
+    );
+    expect(existsSync(db)).toBe(false);
   });
 });
