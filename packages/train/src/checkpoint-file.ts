@@ -32,12 +32,12 @@ export interface CheckpointFileContents<M> {
 
 // JSON has no NaN/Infinity; metrics can be NaN (an empty class) and must survive a resume exactly.
 const NON_FINITE = '$nonFinite';
-function replacer(_key: string, value: unknown): unknown {
+export function replacer(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value)
     ? { [NON_FINITE]: String(value) }
     : value;
 }
-function reviver(_key: string, value: unknown): unknown {
+export function reviver(_key: string, value: unknown): unknown {
   if (value !== null && typeof value === 'object' && NON_FINITE in value) {
     return Number((value as Record<string, string>)[NON_FINITE]);
   }

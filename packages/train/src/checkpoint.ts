@@ -7,11 +7,13 @@ import { SpecError } from '@iwlab/core';
 import type * as tf from '@tensorflow/tfjs-core';
 import { readCheckpointFile } from './checkpoint-file.js';
 import type { EarlyStoppingState } from './early-stopping.js';
+import { readHistory } from './history-file.js';
 import { weightShapes } from './internal/model-weights.js';
 import type { EpochRecord, TrainOptions } from './types.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.iwckpt';
-const FORMAT_VERSION = 1;
+/** 2: the history is in history.jsonl beside the file; 1 (still read): inside the header. */
+const FORMAT_VERSION = 2;
 
 /** The settings a resumed run must share with the run that wrote the checkpoint. */
 export interface RunFingerprint {
@@ -37,12 +39,23 @@ export interface CheckpointMeta {
     readonly iterations: number;
     readonly slots: Readonly<Record<string, number>>;
   };
+  /** Every finished epoch's record (read from history.jsonl for a version-2 checkpoint). */
   readonly history: readonly EpochRecord[];
   readonly earlyStopping?: EarlyStoppingState & { readonly bestWeights: number };
   readonly modelWeights: number;
   readonly lossState?: unknown;
   readonly modelState?: unknown;
 }
+
+/**
+ * The checkpoint file's header: the metadata without the history, which a version-2 checkpoint
+ * keeps in history.jsonl and counts here. A version-1 header holds the history itself.
+ */
+export type StoredCheckpointMeta = Omit<CheckpointMeta, 'history'> &
+  (
+    | { readonly version: 2; readonly historyLength: number }
+    | { readonly version: 1; readonly history: readonly EpochRecord[] }
+  );
 
 export function checkpointPath(dir: string): string {
   return join(dir, CHECKPOINT_FILE);
@@ -97,15 +110,44 @@ export async function checkpointExists(dir: string): Promise<boolean> {
 
 /** Reads a checkpoint's metadata (history, epoch, status) without keeping its tensors. */
 export async function readCheckpointMeta(dir: string): Promise<CheckpointMeta> {
-  const { meta, tensors } = await readCheckpointFile<CheckpointMeta>(checkpointPath(dir));
+  const path = checkpointPath(dir);
+  const { meta, tensors } = await readCheckpointFile<StoredCheckpointMeta>(path);
   for (const t of tensors.values()) t.dispose();
-  return meta;
+  checkVersion(meta, path);
+  return withHistory(meta, await storedHistory(meta, dir));
 }
 
-export function checkVersion(meta: CheckpointMeta, file: string): void {
-  if (meta?.version !== FORMAT_VERSION) {
+/** The history a stored header stands for: its own (version 1) or its lines of history.jsonl. */
+export function storedHistory(
+  meta: StoredCheckpointMeta,
+  dir: string,
+  options: { readonly cut?: boolean } = {},
+): Promise<EpochRecord[]> {
+  return meta.version === 1
+    ? Promise.resolve([...meta.history])
+    : readHistory(dir, meta.historyLength, options);
+}
+
+export function withHistory(
+  meta: StoredCheckpointMeta,
+  history: readonly EpochRecord[],
+): CheckpointMeta {
+  const {
+    historyLength: _n,
+    history: _h,
+    ...rest
+  } = meta as StoredCheckpointMeta & {
+    historyLength?: number;
+    history?: unknown;
+  };
+  return { ...rest, history };
+}
+
+export function checkVersion(meta: StoredCheckpointMeta, file: string): void {
+  const version = (meta as { version?: unknown } | null)?.version;
+  if (version !== FORMAT_VERSION && version !== 1) {
     throw new SpecError(
-      `checkpoint format version ${String(meta?.version)} is not supported (expected ${FORMAT_VERSION})`,
+      `checkpoint format version ${String(version)} is not supported (expected 1 or ${FORMAT_VERSION})`,
       { file, field: 'version' },
     );
   }

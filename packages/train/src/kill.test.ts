@@ -52,7 +52,10 @@ describe('resume after the process is killed', () => {
     expect(printed).not.toContain('finished');
     expect((await readCheckpointMeta(dir)).epochsCompleted).toBe(3);
     // No half-written temporary file is mistaken for a checkpoint.
-    expect((await readdir(dir)).filter((f) => !f.startsWith('.'))).toEqual(['checkpoint.iwckpt']);
+    expect((await readdir(dir)).filter((f) => !f.startsWith('.'))).toEqual([
+      'checkpoint.iwckpt',
+      'history.jsonl',
+    ]);
 
     const resumedOptions = { ...killableRunOptions(dir), resume: true };
     const resumed = await train(resumedOptions);

@@ -1,13 +1,14 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DivergedError, type Reduction } from '@iwlab/core';
+import { DataError, DivergedError, type Reduction } from '@iwlab/core';
 import { deferredReweighting } from '@iwlab/losses';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { accuracy, arrayStream, blobs, crossEntropy, meanLoss, mlp } from './__tests__/helpers.js';
 import { readCheckpointMeta } from './checkpoint.js';
+import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file.js';
 import { train } from './train.js';
 import type { EpochRecord, TrainOptions } from './types.js';
 import { deferredWeightPhases } from './weighting.js';
@@ -491,9 +492,107 @@ describe('train: checkpoints and resume', () => {
     expect(Array.from(await (second.model.getWeights()[0] as tf.Tensor).data())).toEqual(
       finalWeights,
     );
-    expect(await readdir(dir)).toEqual(['checkpoint.iwckpt']);
+    expect(await readdir(dir)).toEqual(['checkpoint.iwckpt', 'history.jsonl']);
     reference.model.dispose();
     second.model.dispose();
+  });
+
+  /** Runs `resumable(dir)` until the middle of epoch 4 (the checkpoint of epoch 3 written). */
+  const interruptInEpoch4 = async (dir: string) => {
+    const controller = new AbortController();
+    const first = resumable(dir, {
+      signal: controller.signal,
+      callbacks: {
+        onBatchEnd: (e) => {
+          if (e.epoch === 4 && e.stepInEpoch === 2) controller.abort();
+        },
+      },
+    });
+    expect((await train(first)).status).toBe('aborted');
+    first.model.dispose();
+  };
+  const resumeToEnd = async (dir: string) => {
+    const second = resumable(dir, {
+      resume: true,
+      model: mlp({ inputDim: 2, numClasses: 2, hidden: 8, seed: 999 }),
+    });
+    try {
+      return await train(second);
+    } finally {
+      second.model.dispose();
+    }
+  };
+  const uninterrupted = async () => {
+    const reference = resumable(await tmp());
+    const full = await train(reference);
+    reference.model.dispose();
+    return full;
+  };
+  const lines = async (dir: string) =>
+    (await readFile(join(dir, 'history.jsonl'), 'utf8')).split('\n').filter((l) => l !== '');
+
+  it('appends the history beside the checkpoint, whose size stays put however long the run', async () => {
+    const dir = await tmp();
+    const sizes: number[] = [];
+    const options = blobRun({
+      epochs: 30,
+      checkpoint: { dir, every: 1 },
+      callbacks: {
+        onCheckpoint: async ({ path }) => {
+          sizes.push((await stat(path)).size);
+        },
+      },
+    });
+    const result = await train(options);
+    options.model.dispose();
+    expect(sizes).toHaveLength(30);
+    // Only the digits of counters and the RNG state change (inline history grew ~1 KB an epoch).
+    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThan(64);
+    expect(await lines(dir)).toHaveLength(30);
+    expect((await readCheckpointMeta(dir)).history).toEqual(
+      JSON.parse(JSON.stringify(result.history)),
+    );
+  });
+
+  it('cuts off history lines a crash left after the last checkpoint, and resumes exactly', async () => {
+    const full = await uninterrupted();
+    const dir = await tmp();
+    await interruptInEpoch4(dir);
+    expect(await lines(dir)).toHaveLength(4);
+    // A crash between appending epoch 4's line and writing its checkpoint, then one mid-line.
+    const [last] = (await lines(dir)).slice(-1);
+    await appendFile(join(dir, 'history.jsonl'), `${last}\n{"epoch": 5, "lo`);
+    const resumed = await resumeToEnd(dir);
+    expect(metricsOf(resumed.history)).toEqual(metricsOf(full.history));
+    expect((await lines(dir)).map((l) => JSON.parse(l).epoch)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('resumes a version-1 checkpoint, whose history is inside the file', async () => {
+    const full = await uninterrupted();
+    const dir = await tmp();
+    await interruptInEpoch4(dir);
+    const path = join(dir, 'checkpoint.iwckpt');
+    const { meta, tensors } = await readCheckpointFile<Record<string, unknown>>(path);
+    const { historyLength: _n, ...rest } = meta;
+    const history = (await lines(dir)).map((l) => JSON.parse(l));
+    await writeCheckpointFile(path, { ...rest, version: 1, history }, [...tensors.entries()]);
+    tf.dispose([...tensors.values()]);
+    await rm(join(dir, 'history.jsonl'));
+    const resumed = await resumeToEnd(dir);
+    expect(metricsOf(resumed.history)).toEqual(metricsOf(full.history));
+    expect(await lines(dir)).toHaveLength(7);
+    expect((await readCheckpointMeta(dir)).history).toHaveLength(7);
+  });
+
+  it('refuses a history file shorter than its checkpoint says, naming it', async () => {
+    const dir = await tmp();
+    await interruptInEpoch4(dir);
+    const [first] = await lines(dir);
+    await writeFile(join(dir, 'history.jsonl'), `${first}\n`);
+    await expect(resumeToEnd(dir)).rejects.toThrow(DataError);
+    await expect(resumeToEnd(dir)).rejects.toThrow(
+      /history\.jsonl.*counts 4 epochs of history, the file has 1 whole lines/,
+    );
   });
 
   it('refuses to resume a checkpoint written by a different run', async () => {

@@ -2,6 +2,7 @@
 // optional clipping, optimizer update; the loss is summed on the backend and read back once per
 // epoch (and every `checkNonFiniteEvery` steps), never per step unless a callback asks.
 import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ensureGradients } from '@iwlab/backend';
 import type { Batch, LossContext, MetricValues } from '@iwlab/core';
 import { DataError, DivergedError, Rng, SpecError } from '@iwlab/core';
@@ -11,17 +12,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   assertSameRun,
   CHECKPOINT_VERSION,
-  type CheckpointMeta,
   checkpointExists,
   checkpointPath,
   checkVersion,
   fingerprintOf,
+  type StoredCheckpointMeta,
+  storedHistory,
   takeTensors,
 } from './checkpoint.js';
 import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file.js';
 import { clipGradients } from './clip.js';
 import { EarlyStopping } from './early-stopping.js';
 import { EventHub } from './events.js';
+import { appendHistory, clearHistory } from './history-file.js';
 import { extraStateOf, restoreExtraState } from './internal/extra-state.js';
 import { withWeights } from './internal/model-weights.js';
 import { ObjectiveLog } from './internal/objective-log.js';
@@ -69,6 +72,8 @@ class Run {
   readonly #earlyStopping: EarlyStopping | null;
   readonly #classWeights = new Map<number, tf.Tensor1D>();
   readonly #history: EpochRecord[] = [];
+  /** How many of the history's records history.jsonl holds. */
+  #historySaved = 0;
   #rng: Rng;
   #stoppedEarly = false;
   #lr: { value: number; tensor: tf.Scalar } | null = null;
@@ -100,6 +105,9 @@ class Run {
       }
       await this.#load(path);
       resumedEpochs = this.epoch;
+    } else if (o.checkpoint) {
+      // A fresh run: lines a crash left before the first checkpoint belong to no checkpoint.
+      await clearHistory(o.checkpoint.dir);
     }
     await this.hub.emit('onStatus', { status: 'running', epoch: this.epoch, step: this.steps });
     const phases = o.weighting ?? [];
@@ -309,6 +317,9 @@ class Run {
     const o = this.#o;
     await mkdir(dir, { recursive: true });
     const path = checkpointPath(dir);
+    // The new epochs reach the disk before the checkpoint that counts them.
+    await appendHistory(dir, this.#history.slice(this.#historySaved));
+    this.#historySaved = this.#history.length;
     await withWeights(o.model, async (modelWeights) => {
       const tensors: [string, tf.Tensor][] = [];
       for (const [i, w] of modelWeights.entries()) tensors.push([`model/${i}`, w]);
@@ -322,7 +333,7 @@ class Run {
       for (const [i, t] of best.entries()) tensors.push([`best/${i}`, t]);
       const lossState = await extraStateOf(o.loss);
       const modelState = await extraStateOf(o.model);
-      const meta: CheckpointMeta = {
+      const meta: StoredCheckpointMeta = {
         version: CHECKPOINT_VERSION,
         fingerprint: fingerprintOf(o),
         epochsCompleted: this.epoch,
@@ -330,7 +341,7 @@ class Run {
         stoppedEarly: this.#stoppedEarly,
         rngState: this.#rng.state(),
         optimizer: { iterations: optimizerState.iterations, slots },
-        history: this.#history,
+        historyLength: this.#history.length,
         modelWeights: modelWeights.length,
         ...(this.#earlyStopping
           ? { earlyStopping: { ...this.#earlyStopping.state, bestWeights: best.length } }
@@ -345,7 +356,7 @@ class Run {
 
   async #load(path: string): Promise<void> {
     const o = this.#o;
-    const { meta, tensors } = await readCheckpointFile<CheckpointMeta>(path);
+    const { meta, tensors } = await readCheckpointFile<StoredCheckpointMeta>(path);
     try {
       checkVersion(meta, path);
       assertSameRun(meta.fingerprint, fingerprintOf(o), path);
@@ -368,7 +379,11 @@ class Run {
       restoreExtraState(o.loss, meta.lossState, 'lossState', path);
       restoreExtraState(o.model, meta.modelState, 'modelState', path);
       this.#rng = Rng.fromState(meta.rngState);
-      this.#history.push(...meta.history);
+      const dir = dirname(path);
+      this.#history.push(...(await storedHistory(meta, dir, { cut: true })));
+      // A version-1 checkpoint held its history inline: the next one writes it all out.
+      if (meta.version === 1) await clearHistory(dir);
+      this.#historySaved = meta.version === 1 ? 0 : this.#history.length;
       this.epoch = meta.epochsCompleted;
       this.steps = meta.steps;
       this.#stoppedEarly = meta.stoppedEarly;
