@@ -5,6 +5,7 @@
 // whose result the sweep never collected is answered from this store when it comes again.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { SpecError } from '@iwlab/core';
 import type { ExperimentSpec, RunOutcome } from '@iwlab/experiments';
 import { RunStore, runExperiment, TrialPool } from '@iwlab/experiments';
 import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
@@ -63,9 +64,16 @@ export interface QueueWorker {
 /** Starts a worker on the queue; resolves once it is connected and waiting for runs. */
 export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorker> {
   const { url } = options.queue;
-  await assertReachable(url);
   const name = options.name ?? `${hostname()}:${process.pid}`;
   const jobs = options.jobs ?? 1;
+  if (!Number.isInteger(jobs) || jobs < 0) {
+    throw new SpecError(`must be an integer >= 0, got ${jobs}`, { field: 'jobs' });
+  }
+  const lockSeconds = options.lockSeconds ?? 60;
+  if (!(lockSeconds >= 1)) {
+    throw new SpecError(`must be at least 1 second, got ${lockSeconds}`, { field: 'lockSeconds' });
+  }
+  await assertReachable(url);
   const db = join(options.workDir, 'runs.sqlite');
   const checkpointDir = join(options.workDir, 'checkpoints');
   const store = new RunStore(db);
@@ -170,10 +178,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       prefix: KEY_PREFIX,
       name,
       concurrency: Math.max(1, jobs),
-      lockDuration: (options.lockSeconds ?? 60) * 1000,
-      // A job whose worker died twice is failed rather than handed round for ever.
+      lockDuration: lockSeconds * 1000,
+      // A run whose workers died three times is failed rather than handed round for ever.
       maxStalledCount: 2,
-      stalledInterval: (options.lockSeconds ?? 60) * 1000,
+      stalledInterval: lockSeconds * 1000,
       autorun: true,
     },
   );
