@@ -3,7 +3,7 @@
 // often the sweep starts), and the results come back into this machine's store. The store stays
 // the one truth: jobs are removed once their results are stored, and a sweep started again
 // queues exactly the runs its store lacks, collecting first what finished while it was away.
-import type { RunStatus } from '@iwlab/core';
+import { type RunStatus, SpecError } from '@iwlab/core';
 import {
   type GridPoint,
   planSweep,
@@ -69,6 +69,10 @@ export async function runQueuedSweep(
   options: QueuedSweepOptions,
 ): Promise<SweepResult> {
   const started = performance.now();
+  const pollSeconds = options.pollSeconds ?? 5;
+  if (!(pollSeconds > 0)) {
+    throw new SpecError(`must be > 0 seconds, got ${pollSeconds}`, { field: 'pollSeconds' });
+  }
   await assertReachable(options.queue.url);
   const store = new RunStore(options.db);
   const todo = planSweep(points, store, options.onEvent);
@@ -267,7 +271,7 @@ export async function runQueuedSweep(
         );
       }
     };
-    poll = setInterval(() => void guard(pollOnce()), (options.pollSeconds ?? 5) * 1000);
+    poll = setInterval(() => void guard(pollOnce()), pollSeconds * 1000);
     await new Promise<void>((resolve) => {
       wake = () => {
         if (tracked.size === 0 || errors.length > 0 || options.signal?.aborted) resolve();

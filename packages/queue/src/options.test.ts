@@ -1,5 +1,6 @@
 import { SpecError } from '@iwlab/core';
 import { describe, expect, it } from 'vitest';
+import { runQueuedSweep } from './sweep.js';
 import { startQueueWorker } from './worker.js';
 
 describe('startQueueWorker', () => {
@@ -12,5 +13,13 @@ describe('startQueueWorker', () => {
     );
     // Good settings get as far as the queue, which is not there.
     await expect(startQueueWorker(base)).rejects.toThrow(/cannot reach the queue/);
+  });
+});
+
+describe('runQueuedSweep', () => {
+  it('refuses a poll interval that is not positive, before it connects anywhere', async () => {
+    const options = { db: ':memory:', queue: { url: 'redis://127.0.0.1:1' } };
+    await expect(runQueuedSweep([], { ...options, pollSeconds: 0 })).rejects.toThrow(SpecError);
+    await expect(runQueuedSweep([], options)).rejects.toThrow(/cannot reach the queue/);
   });
 });
