@@ -111,7 +111,17 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     // Progress pieces: what this store gained since the last one, at most every progressMs.
     let sentFrom = -1;
     let lastSent = 0;
-    let sending: Promise<unknown> = job.updateProgress({ v: PROTOCOL_VERSION, worker: name });
+    // Each message's failure is caught where it is sent: a lost piece (Redis away for a moment)
+    // is made good by the next one or by the final record, and must not surface as an unhandled
+    // rejection while the run goes on.
+    const send = (message: TrialProgress) =>
+      job.updateProgress(message as unknown as object).catch((error: unknown) =>
+        options.onEvent?.({
+          kind: 'error',
+          message: `progress of run ${data.id} not sent: ${(error as Error).message}`,
+        }),
+      );
+    let sending: Promise<unknown> = send({ v: PROTOCOL_VERSION, worker: name });
     // Where the run was trained, stored with it (its `info.worker`): the last worker to run it.
     const sign = () => {
       if (store.getRun(data.id) !== null) store.setInfo(data.id, { worker: name });
@@ -128,20 +138,17 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         worker: name,
         record: encodeRecord(record),
       };
-      // A lost piece is made good by the next one or by the final record.
-      sending = sending
-        .catch(() => {})
-        .then(() => job.updateProgress(message as unknown as object));
+      sending = sending.then(() => send(message));
     };
     const onEpoch = () => {
       if (performance.now() - lastSent >= progressMs) flush();
     };
     const outcome = await train(data, signal ?? new AbortController().signal, onEpoch);
-    await sending.catch(() => {});
+    await sending;
     if (outcome.status === 'aborted') {
       // This worker is stopping: the run goes back to the queue, unfinished, for any worker.
       flush();
-      await sending.catch(() => {});
+      await sending;
       await job.moveToWait(token);
       options.onEvent?.({ kind: 'requeued', id: data.id });
       throw new WaitingError();
