@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   dashboardCommand,
   doctor,
+  importCommand,
   reportCommand,
   reproduce,
   sweepCommand,
@@ -96,6 +97,17 @@ program
   .option('--out <path>', 'report file (HTML)', 'iwlab-runs/report.html')
   .option('--all', "report every run in the store, not only the last 'reproduce' plan's")
   .action(reportCommand);
+
+program
+  .command('import')
+  .description(
+    "Merge another run store's runs into this one (finished runs here are kept; clashing numbers are refused)",
+  )
+  .argument('<from>', 'the other run store (SQLite)')
+  .option('--db <path>', 'run store to merge into (SQLite)', 'iwlab-runs/runs.sqlite')
+  .action((from: string, options: { db: string }) => {
+    importCommand(from, options);
+  });
 
 program
   .command('dashboard')

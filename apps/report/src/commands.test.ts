@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { RunStore, runId } from '@iwlab/experiments';
 import { describe, expect, it, vi } from 'vitest';
 import { logregSpec } from './__tests__/specs.js';
-import { findDataDir, hasCifar, reportCommand, sweepCommand } from './commands.js';
+import { findDataDir, hasCifar, importCommand, reportCommand, sweepCommand } from './commands.js';
 import { storePlan } from './plan.js';
 
 describe('data lookup', () => {
@@ -73,5 +73,61 @@ describe('iwlab sweep --queue', () => {
       /--data-dir has no effect with --queue/,
     );
     expect(existsSync(db)).toBe(false);
+  });
+});
+
+describe('iwlab import', () => {
+  it("merges another store's runs, keeps what is finished here and refuses clashing numbers", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iwlab-import-'));
+    const [a, b, c, d] = [2, 3, 4, 5].map((epochs) => logregSpec({ epochs }));
+    const ids = [a, b, c, d].map((s) => runId(s as NonNullable<typeof s>));
+    const laptop = new RunStore(join(dir, 'laptop.sqlite'));
+    const here = new RunStore(join(dir, 'runs.sqlite'));
+    const put = (store: RunStore, i: number, loss: number, finish: boolean) => {
+      const spec = [a, b, c, d][i];
+      const id = ids[i];
+      if (spec === undefined || id === undefined) throw new Error('no spec');
+      store.beginRun(id, spec);
+      store.recordEpoch(id, 0, 'train', { loss, seconds: 1 });
+      if (finish) store.finishRun(id, 'done', { seconds: 1 });
+    };
+    put(laptop, 0, 0.5, true); // new here
+    put(laptop, 1, 0.5, true); // finished here too: kept
+    put(here, 1, 0.7, true);
+    put(laptop, 2, 0.5, true); // unfinished here with other numbers: refused
+    put(here, 2, 0.9, false);
+    put(laptop, 3, 0.5, false); // unfinished on the laptop: imported as such
+    laptop.close();
+    here.close();
+
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((text) => {
+      lines.push(String(text));
+      return true;
+    });
+    try {
+      const summary = importCommand(join(dir, 'laptop.sqlite'), { db: join(dir, 'runs.sqlite') });
+      expect(summary).toMatchObject({ inserted: 2, updated: 0, kept: 1, unfinished: 1 });
+      expect(summary.refused.map((r) => r.id)).toEqual([ids[2]]);
+      expect(summary.refused[0]?.reason).toMatch(/different train metrics/);
+    } finally {
+      write.mockRestore();
+      process.exitCode = 0;
+    }
+    expect(lines.join('')).toMatch(/imported 2 run\(s\) .* kept 1 finished here/);
+    expect(lines.join('')).toMatch(/refused [0-9a-f]{16}: .*different train metrics/);
+
+    const merged = new RunStore(join(dir, 'runs.sqlite'));
+    expect(merged.getRun(ids[0] as string)?.status).toBe('done');
+    expect(merged.epochs(ids[1] as string)[0]?.metrics).toEqual({ loss: 0.7, seconds: 1 });
+    expect(merged.epochs(ids[2] as string)[0]?.metrics).toEqual({ loss: 0.9, seconds: 1 });
+    expect(merged.getRun(ids[3] as string)?.status).toBe('running');
+    merged.close();
+    expect(() => importCommand(join(dir, 'runs.sqlite'), { db: join(dir, 'runs.sqlite') })).toThrow(
+      /is the target store itself/,
+    );
+    expect(() => importCommand(join(dir, 'nope.sqlite'), { db: join(dir, 'runs.sqlite') })).toThrow(
+      /no run store/,
+    );
   });
 });

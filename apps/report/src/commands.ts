@@ -331,6 +331,65 @@ export async function reportCommand(options: {
   await writeReport(resolve(options.db), options.out, options.all === true ? 'all' : 'stored plan');
 }
 
+export interface ImportSummary {
+  readonly inserted: number;
+  readonly updated: number;
+  /** Finished in the target already: kept as they were. */
+  readonly kept: number;
+  /** Imported while unfinished in the source ('running' or 'failed'): they resume here from scratch. */
+  readonly unfinished: number;
+  /** Runs whose numbers or spec clash with the target's: left out, the target's rows kept. */
+  readonly refused: readonly { readonly id: string; readonly reason: string }[];
+}
+
+/**
+ * `iwlab import <from>`: merges the runs of another store (a laptop's, a GPU box's) into this
+ * one, under the store's rules (`RunStore.importRun`): a run finished here is kept, an epoch here
+ * never takes other numbers, a clash leaves that run out and the rest goes on.
+ */
+export function importCommand(from: string, options: { db: string }): ImportSummary {
+  if (!existsSync(from)) throw new Error(`no run store at ${from}`);
+  if (resolve(from) === resolve(options.db)) {
+    throw new Error(`${from} is the target store itself`);
+  }
+  const source = new RunStore(resolve(from));
+  const target = new RunStore(resolve(options.db));
+  let [inserted, updated, kept, unfinished] = [0, 0, 0, 0];
+  const refused: { id: string; reason: string }[] = [];
+  try {
+    for (const run of source.listRuns()) {
+      const record = source.exportRun(run.id);
+      if (record === null) continue;
+      try {
+        const result = target.importRun(record);
+        if (result.action === 'kept') {
+          kept++;
+          continue;
+        }
+        if (result.action === 'inserted') inserted++;
+        else updated++;
+        if (run.status === 'running' || run.status === 'failed') unfinished++;
+      } catch (error) {
+        refused.push({ id: run.id, reason: (error as Error).message });
+      }
+    }
+  } finally {
+    source.close();
+    target.close();
+  }
+  out(
+    `imported ${inserted + updated} run(s) from ${from} into ${options.db} (${inserted} new, ${updated} unfinished here before); kept ${kept} finished here as they were`,
+  );
+  if (unfinished > 0) {
+    out(
+      `  ${unfinished} of them are unfinished: the next reproduce/sweep of their plan runs them again here (same numbers on the same backend)`,
+    );
+  }
+  for (const r of refused) out(`  refused ${r.id}: ${r.reason}`);
+  if (refused.length > 0) process.exitCode = 1;
+  return { inserted, updated, kept, unfinished, refused };
+}
+
 export async function dashboardCommand(options: {
   db: string;
   port: number;
