@@ -457,46 +457,6 @@ describe('train: checkpoints and resume', () => {
       ...overrides,
     });
 
-  it('resumes an interrupted run and reproduces the uninterrupted one exactly', async () => {
-    const reference = resumable(await tmp());
-    const full = await train(reference);
-    expect(full.status).toBe('done');
-    const finalWeights = Array.from(await (reference.model.getWeights()[0] as tf.Tensor).data());
-
-    // Interrupt in the middle of epoch 4 (after the checkpoint of epoch 3 was written).
-    const dir = await tmp();
-    const controller = new AbortController();
-    const first = resumable(dir, {
-      signal: controller.signal,
-      callbacks: {
-        onBatchEnd: (e) => {
-          if (e.epoch === 4 && e.stepInEpoch === 2) controller.abort();
-        },
-      },
-    });
-    const interrupted = await train(first);
-    expect(interrupted.status).toBe('aborted');
-    expect(interrupted.epochsCompleted).toBe(4);
-    expect((await readCheckpointMeta(dir)).epochsCompleted).toBe(4);
-    first.model.dispose();
-
-    // A fresh process would build a fresh model: different init, same spec.
-    const second = resumable(dir, {
-      resume: true,
-      model: mlp({ inputDim: 2, numClasses: 2, hidden: 8, seed: 999 }),
-    });
-    const resumed = await train(second);
-    expect(resumed.status).toBe('done');
-    expect(resumed.resumedEpochs).toBe(4);
-    expect(metricsOf(resumed.history)).toEqual(metricsOf(full.history));
-    expect(Array.from(await (second.model.getWeights()[0] as tf.Tensor).data())).toEqual(
-      finalWeights,
-    );
-    expect(await readdir(dir)).toEqual(['checkpoint.iwckpt', 'history.jsonl']);
-    reference.model.dispose();
-    second.model.dispose();
-  });
-
   /** Runs `resumable(dir)` until the middle of epoch 4 (the checkpoint of epoch 3 written). */
   const interruptInEpoch4 = async (dir: string) => {
     const controller = new AbortController();
@@ -508,8 +468,10 @@ describe('train: checkpoints and resume', () => {
         },
       },
     });
-    expect((await train(first)).status).toBe('aborted');
+    const interrupted = await train(first);
+    expect(interrupted.status).toBe('aborted');
     first.model.dispose();
+    return interrupted;
   };
   const resumeToEnd = async (dir: string) => {
     const second = resumable(dir, {
@@ -530,6 +492,34 @@ describe('train: checkpoints and resume', () => {
   };
   const lines = async (dir: string) =>
     (await readFile(join(dir, 'history.jsonl'), 'utf8')).split('\n').filter((l) => l !== '');
+
+  it('resumes an interrupted run and reproduces the uninterrupted one exactly', async () => {
+    const reference = resumable(await tmp());
+    const full = await train(reference);
+    expect(full.status).toBe('done');
+    const finalWeights = Array.from(await (reference.model.getWeights()[0] as tf.Tensor).data());
+
+    const dir = await tmp();
+    const interrupted = await interruptInEpoch4(dir);
+    expect(interrupted.epochsCompleted).toBe(4);
+    expect((await readCheckpointMeta(dir)).epochsCompleted).toBe(4);
+
+    // A fresh process would build a fresh model: different init, same spec.
+    const second = resumable(dir, {
+      resume: true,
+      model: mlp({ inputDim: 2, numClasses: 2, hidden: 8, seed: 999 }),
+    });
+    const resumed = await train(second);
+    expect(resumed.status).toBe('done');
+    expect(resumed.resumedEpochs).toBe(4);
+    expect(metricsOf(resumed.history)).toEqual(metricsOf(full.history));
+    expect(Array.from(await (second.model.getWeights()[0] as tf.Tensor).data())).toEqual(
+      finalWeights,
+    );
+    expect(await readdir(dir)).toEqual(['checkpoint.iwckpt', 'history.jsonl']);
+    reference.model.dispose();
+    second.model.dispose();
+  });
 
   it('appends the history beside the checkpoint, whose size stays put however long the run', async () => {
     const dir = await tmp();
