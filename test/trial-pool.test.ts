@@ -2,6 +2,7 @@
 // same stored numbers as runs in this process, children of two backends share the pool, an
 // interrupted run resumes to the same numbers, and a child that dies mid-run gives a 'failed'
 // outcome while the pool goes on.
+import { getEventListeners } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,16 +43,20 @@ describe('TrialPool', () => {
     const pool = new TrialPool({ size: 2 });
     const specs = [spec(1), spec(2), spec(3, 'wasm')];
     const epochs: string[] = [];
+    // One signal for every run, as a sweep passes it.
+    const shared = new AbortController();
     const outcomes = await Promise.all(
       specs.map((s) =>
         pool.run(
           { id: runId(s), spec: s, db: join(dir, 'runs.sqlite'), checkpointDir: join(dir, 'ckpt') },
-          { onEpoch: (e) => epochs.push(`${e.id}:${e.epoch}`) },
+          { onEpoch: (e) => epochs.push(`${e.id}:${e.epoch}`), signal: shared.signal },
         ),
       ),
     );
     await pool.close();
     expect(outcomes.map((o) => o.status)).toEqual(['done', 'done', 'done']);
+    // Each run's abort listener went with the run.
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
     expect(epochs).toHaveLength(12);
 
     const pooled = new RunStore(join(dir, 'runs.sqlite'));
@@ -90,6 +95,27 @@ describe('TrialPool', () => {
     const reference = new RunStore(':memory:');
     await runExperiment(long, { store: reference, checkpointDir: join(dir, 'reference') });
     expect(numbers(store, id)).toEqual(numbers(reference, id));
+    store.close();
+  });
+
+  it('ends a waiting run at once when its signal fires, without starting it', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'runs.sqlite');
+    const pool = new TrialPool({ size: 1 });
+    const busy = spec(7, 'cpu', 40);
+    const queued = spec(8);
+    const running = pool.run({ id: runId(busy), spec: busy, db, checkpointDir: join(dir, 'c') });
+    const controller = new AbortController();
+    const waiting = pool.run(
+      { id: runId(queued), spec: queued, db, checkpointDir: join(dir, 'c') },
+      { signal: controller.signal },
+    );
+    controller.abort();
+    expect(await waiting).toMatchObject({ status: 'aborted', epochsCompleted: 0 });
+    expect((await running).status).toBe('done');
+    await pool.close();
+    const store = new RunStore(db);
+    expect(store.getRun(runId(queued))).toBeNull();
     store.close();
   });
 

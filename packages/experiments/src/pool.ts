@@ -72,6 +72,13 @@ export interface TrialPoolOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+const abortedOutcome = (id: string): RunOutcome => ({
+  id,
+  status: 'aborted',
+  resumed: false,
+  epochsCompleted: 0,
+});
+
 /**
  * Runs trials in up to `size` child processes. `run` resolves with the run's outcome, never
  * rejects for the run's own sake: a child that dies mid-run gives a 'failed' outcome (the store
@@ -106,27 +113,48 @@ export class TrialPool {
       return Promise.reject(new SpecError('the trial pool is closed', { field: 'jobs' }));
     }
     return new Promise((resolve) => {
-      const pending: Pending = { request, events, resolve };
-      if (events.signal?.aborted) {
-        resolve({ id: request.id, status: 'aborted', resumed: false, epochsCompleted: 0 });
+      const { signal } = events;
+      if (signal?.aborted) {
+        resolve(abortedOutcome(request.id));
         return;
       }
+      // One listener per run, removed when the run ends: a sweep passes one signal to all its
+      // runs, and listeners left behind would pile up on it.
+      const onAbort = () => this.#interrupt(pending);
+      const pending: Pending = {
+        request,
+        events,
+        resolve: (outcome) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(outcome);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiting.push(pending);
       this.#dispatch();
     });
   }
 
+  /** A run's signal fired: a waiting run ends at once, a running one is stopped between steps. */
+  #interrupt(pending: Pending): void {
+    const index = this.#waiting.indexOf(pending);
+    if (index >= 0) {
+      this.#waiting.splice(index, 1);
+      pending.resolve(abortedOutcome(pending.request.id));
+      return;
+    }
+    for (const child of this.#children) {
+      if (child.current !== pending) continue;
+      child.interrupted = true;
+      child.process.kill('SIGINT');
+    }
+  }
+
   /** Stops every child once its current run (if any) has ended; resolves when all have exited. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const pending of this.#waiting.splice(0)) {
-      pending.resolve({
-        id: pending.request.id,
-        status: 'aborted',
-        resumed: false,
-        epochsCompleted: 0,
-      });
-    }
+    for (const pending of this.#waiting.splice(0))
+      pending.resolve(abortedOutcome(pending.request.id));
     const exits = [...this.#children].map(
       (child) =>
         new Promise<void>((resolve) => {
@@ -179,6 +207,8 @@ export class TrialPool {
       if (this.#closed || child.interrupted === true) this.#retire(child);
       if (!this.#closed) this.#dispatch();
     });
+    // A send to a child that has just died fails here; its 'exit' reports the run.
+    proc.on('error', () => {});
     proc.on('exit', (code, signal) => {
       this.#children.delete(child);
       const current = child.current;
@@ -204,16 +234,6 @@ export class TrialPool {
 
   #start(child: Child, pending: Pending): void {
     child.current = pending;
-    const { signal } = pending.events;
-    signal?.addEventListener(
-      'abort',
-      () => {
-        if (child.current !== pending) return;
-        child.interrupted = true;
-        child.process.kill('SIGINT');
-      },
-      { once: true },
-    );
     const message: WorkerRequest = { kind: 'run', ...pending.request };
     child.process.send(message);
   }

@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { SpecError } from '@iwlab/core';
 import type { GridPoint } from './grid.js';
-import { childEnvironment, TrialPool } from './pool.js';
+import { TrialPool } from './pool.js';
 import { type RunOutcome, runExperiment } from './runner.js';
 import type { ExperimentSpec } from './spec.js';
 import { FINISHED_STATUSES, RunStore } from './store.js';
@@ -121,7 +121,7 @@ async function runInChildren(
   jobs: number,
   options: SweepOptions,
 ): Promise<RunOutcome[]> {
-  const pool = new TrialPool({ size: jobs, env: childEnvironment(jobs) });
+  const pool = new TrialPool({ size: jobs });
   const outcomes: RunOutcome[] = [];
   let next = 0;
   // One lane per child: each takes the next point when its run ends, so the order of starts
