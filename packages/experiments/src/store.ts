@@ -209,9 +209,7 @@ export class RunStore {
   beginRun(id: string, spec: ExperimentSpec, environment: RunEnvironment = {}): BeginResult {
     const specJson = canonicalJson(spec);
     const begin = this.#db.transaction((): BeginResult => {
-      const row = this.#db
-        .prepare('SELECT spec, status, attempts FROM runs WHERE id = ?')
-        .get(id) as Pick<RunRow, 'spec' | 'status' | 'attempts'> | undefined;
+      const row = this.#storedRow(id, specJson);
       const env = [
         environment.backend === undefined ? null : JSON.stringify(environment.backend),
         environment.versions === undefined ? null : JSON.stringify(environment.versions),
@@ -226,12 +224,6 @@ export class RunStore {
           )
           .run(id, specJson, spec.seed, ...env, t, t, t);
         return { action: 'start' };
-      }
-      if (row.spec !== specJson) {
-        throw new SpecError(
-          `run ${id} is stored with a different spec; refusing to mix the results of two experiments`,
-          { file: this.file, field: 'id' },
-        );
       }
       if (FINISHED_STATUSES.includes(row.status)) return { action: 'skip', status: row.status };
       const t = now();
@@ -342,14 +334,17 @@ export class RunStore {
    * The stored epoch rows of a run, by epoch then split: every one, or with `last` those of its
    * last `last` stored epochs (what a live view needs, without reading 10,000 epochs).
    */
-  epochs(id: string, options: { readonly last?: number } = {}): EpochRow[] {
+  epochs(
+    id: string,
+    options: { readonly last?: number; readonly fromEpoch?: number } = {},
+  ): EpochRow[] {
     const rows = (
       options.last === undefined
         ? this.#db
             .prepare(
-              'SELECT epoch, split, metrics FROM epochs WHERE run_id = ? ORDER BY epoch, split',
+              'SELECT epoch, split, metrics FROM epochs WHERE run_id = ? AND epoch >= ? ORDER BY epoch, split',
             )
-            .all(id)
+            .all(id, options.fromEpoch ?? 0)
         : this.#db
             .prepare(
               `SELECT epoch, split, metrics FROM epochs WHERE run_id = ?
@@ -369,20 +364,12 @@ export class RunStore {
   exportRun(id: string, options: { readonly fromEpoch?: number } = {}): RunRecord | null {
     const run = this.getRun(id);
     if (run === null) return null;
-    const from = options.fromEpoch ?? Number.NEGATIVE_INFINITY;
-    const epochs = (
-      this.#db
-        .prepare(
-          'SELECT epoch, split, metrics FROM epochs WHERE run_id = ? AND epoch >= ? ORDER BY epoch, split',
-        )
-        .all(id, Math.max(from, -1)) as { epoch: number; split: string; metrics: string }[]
-    ).map((r) => ({
-      epoch: r.epoch,
-      split: r.split,
-      metrics: JSON.parse(r.metrics) as MetricValues,
-    }));
-    const artifacts = this.artifacts(id).filter((a) => a.epoch >= from);
-    return { run, epochs, artifacts };
+    const from = options.fromEpoch ?? Number.MIN_SAFE_INTEGER;
+    return {
+      run,
+      epochs: this.epochs(id, { fromEpoch: from }),
+      artifacts: this.#artifactRows(id, undefined, from),
+    };
   }
 
   /**
@@ -398,15 +385,7 @@ export class RunStore {
     const { run } = record;
     const specJson = canonicalJson(run.spec);
     const merge = this.#db.transaction((): ImportResult => {
-      const row = this.#db
-        .prepare('SELECT spec, status, attempts FROM runs WHERE id = ?')
-        .get(run.id) as Pick<RunRow, 'spec' | 'status' | 'attempts'> | undefined;
-      if (row !== undefined && row.spec !== specJson) {
-        throw new SpecError(
-          `run ${run.id} is stored with a different spec; refusing to mix the results of two experiments`,
-          { file: this.file, field: 'id' },
-        );
-      }
+      const row = this.#storedRow(run.id, specJson);
       if (row !== undefined && FINISHED_STATUSES.includes(row.status)) {
         return { action: 'kept', status: row.status };
       }
@@ -456,19 +435,42 @@ export class RunStore {
     return merge.immediate();
   }
 
-  artifacts(id: string, name?: string): { epoch: number; name: string; value: unknown }[] {
+  artifacts(id: string, name?: string): ArtifactRow[] {
+    return this.#artifactRows(id, name, Number.MIN_SAFE_INTEGER);
+  }
+
+  #artifactRows(id: string, name: string | undefined, fromEpoch: number): ArtifactRow[] {
     const rows = (
       name === undefined
         ? this.#db
-            .prepare('SELECT epoch, name, value FROM artifacts WHERE run_id = ? ORDER BY epoch')
-            .all(id)
+            .prepare(
+              'SELECT epoch, name, value FROM artifacts WHERE run_id = ? AND epoch >= ? ORDER BY epoch',
+            )
+            .all(id, fromEpoch)
         : this.#db
             .prepare(
-              'SELECT epoch, name, value FROM artifacts WHERE run_id = ? AND name = ? ORDER BY epoch',
+              'SELECT epoch, name, value FROM artifacts WHERE run_id = ? AND epoch >= ? AND name = ? ORDER BY epoch',
             )
-            .all(id, name)
+            .all(id, fromEpoch, name)
     ) as { epoch: number; name: string; value: string }[];
     return rows.map((r) => ({ epoch: r.epoch, name: r.name, value: JSON.parse(r.value) }));
+  }
+
+  /** The stored row of run `id`, if any, refusing one stored with another spec. */
+  #storedRow(
+    id: string,
+    specJson: string,
+  ): Pick<RunRow, 'spec' | 'status' | 'attempts'> | undefined {
+    const row = this.#db.prepare('SELECT spec, status, attempts FROM runs WHERE id = ?').get(id) as
+      | Pick<RunRow, 'spec' | 'status' | 'attempts'>
+      | undefined;
+    if (row !== undefined && row.spec !== specJson) {
+      throw new SpecError(
+        `run ${id} is stored with a different spec; refusing to mix the results of two experiments`,
+        { file: this.file, field: 'id' },
+      );
+    }
+    return row;
   }
 
   /** Inserts an epoch row; false when the same numbers are already stored (different ones throw). */
