@@ -280,6 +280,30 @@ describe.skipIf(redisBinary === undefined)('sweeps on a queue', () => {
     store.close();
   });
 
+  it('fails a run that failed on its worker before the worker stored anything', async () => {
+    const queue = freshQueue();
+    const p = point(14);
+    const db = join(tempDir(), 'runs.sqlite');
+    const pool = await workers(queue, 1);
+    try {
+      // tfjs-node is not installed here: the trial process cannot start its backend.
+      const result = await runQueuedSweep([p], {
+        db,
+        queue,
+        backend: 'tensorflow',
+        pollSeconds: 1,
+      });
+      expect(result.outcomes[0]).toMatchObject({ status: 'failed' });
+    } finally {
+      await Promise.all(pool.map((w) => w.close()));
+    }
+    const store = new RunStore(db);
+    // Was left 'running' by the worker's "taken" message, with no error.
+    expect(store.getRun(p.id)).toMatchObject({ status: 'failed' });
+    expect(store.getRun(p.id)?.error).toMatch(/^on worker w0: worker process exited/);
+    store.close();
+  });
+
   it('refuses a result whose numbers differ from stored epochs, keeping the stored ones, and fails the run', async () => {
     const queue = freshQueue();
     const p = point(8);

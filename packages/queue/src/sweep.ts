@@ -59,8 +59,11 @@ interface Tracked {
   readonly index: number;
   started?: { readonly at: number };
   lastEpoch: number;
-  /** Why progress from the workers is no longer stored (its numbers differ from stored ones). */
-  refused?: string;
+  /**
+   * Progress from the workers is no longer stored: a piece's numbers differed from stored ones,
+   * and later pieces (deltas) would store epochs beside the refused one.
+   */
+  refused?: boolean;
 }
 
 /** Runs the plan on the queue's workers; resolves when every run has a result, or on abort. */
@@ -107,6 +110,8 @@ export async function runQueuedSweep(
   const onProgress = (jobId: string, data: unknown) => {
     const t = tracked.get(jobId);
     const message = data as Partial<TrialProgress> | null;
+    // A late message about a run being settled must not reopen it.
+    if (finishing.has(jobId)) return;
     if (t === undefined || message?.v !== PROTOCOL_VERSION || typeof message.worker !== 'string') {
       return;
     }
@@ -124,10 +129,10 @@ export async function runQueuedSweep(
     const record = decodeRecord(message.record);
     try {
       store.importRun(record);
-    } catch (error) {
+    } catch {
       // Numbers that differ from stored ones: nothing more of this run is stored. Its result
       // is refused the same way when it comes, and the run is marked failed then.
-      t.refused = (error as Error).message;
+      t.refused = true;
       return;
     }
     const last = record.epochs.at(-1)?.epoch;
@@ -158,6 +163,10 @@ export async function runQueuedSweep(
       outcome = result.outcome;
       try {
         if (result.record !== null) store.importRun(decodeRecord(result.record));
+        else if (outcome.status === 'failed') {
+          // Failed before the worker's store saw it (a backend that cannot start there, say).
+          outcome = failRun(store, t.point, `on worker ${result.worker}: ${outcome.error ?? ''}`);
+        }
       } catch (error) {
         outcome = failRun(
           store,
@@ -181,14 +190,22 @@ export async function runQueuedSweep(
     wake();
   };
 
+  // Settles in progress, awaited before the store and queue close (a settle cut short would
+  // leave its job on the queue after storing its result).
+  const settling = new Set<Promise<void>>();
   const check = async (id: string) => {
     const job = await queue.getJob(id);
     if (job !== undefined) {
-      await settle(job);
+      const work = settle(job);
+      settling.add(work);
+      await work.finally(() => settling.delete(work));
       return job;
     }
     return undefined;
   };
+  /** Settles run `id` unless it is not ours or is being settled already. */
+  const checkOurs = (id: string) =>
+    tracked.has(id) && !finishing.has(id) ? check(id) : Promise.resolve(undefined);
 
   const errors: unknown[] = [];
   const guard = (work: Promise<unknown>) =>
@@ -207,8 +224,8 @@ export async function runQueuedSweep(
       wake();
     }
   });
-  events.on('completed', ({ jobId }) => void guard(check(jobId)));
-  events.on('failed', ({ jobId }) => void guard(check(jobId)));
+  events.on('completed', ({ jobId }) => void guard(checkOurs(jobId)));
+  events.on('failed', ({ jobId }) => void guard(checkOurs(jobId)));
 
   let poll: NodeJS.Timeout | undefined;
   try {
@@ -242,36 +259,42 @@ export async function runQueuedSweep(
     let polls = 0;
     // One query per poll, whatever the plan's size: the finished jobs, settled if they are ours.
     const pollOnce = async () => {
-      for (const job of await queue.getJobs(['completed', 'failed'])) {
-        if (job !== undefined && tracked.has(job.id ?? '')) await settle(job);
-      }
+      for (const id of await queue.getRanges(['completed', 'failed'])) await checkOurs(id);
       await countWorkers();
       // Now and then, every job of ours: one that is gone (a Redis restarted without its data,
       // a queue someone emptied) is queued again, or the sweep would wait for it for ever.
       if (++polls % 6 !== 0) return;
       const present = new Set(
-        (
-          await queue.getJobs([
-            'waiting',
-            'active',
-            'delayed',
-            'prioritized',
-            'completed',
-            'failed',
-          ])
-        ).map((job) => job?.id),
+        await queue.getRanges([
+          'waiting',
+          'active',
+          'delayed',
+          'prioritized',
+          'completed',
+          'failed',
+        ]),
       );
       for (const t of [...tracked.values()]) {
         if (present.has(t.point.id) || finishing.has(t.point.id)) continue;
         // Listing is not atomic: a job between two states may be missed. Ask for it alone.
-        if ((await queue.getJob(t.point.id)) !== undefined) continue;
+        if ((await queue.getJobState(t.point.id)) !== 'unknown') continue;
         await enqueue(t.point);
         options.onQueueError?.(
           `the job of run ${t.point.id} was gone from the queue; queued again`,
         );
       }
     };
-    poll = setInterval(() => void guard(pollOnce()), pollSeconds * 1000);
+    // A poll that takes longer than the interval is not started again on top of itself.
+    let polling = false;
+    poll = setInterval(() => {
+      if (polling) return;
+      polling = true;
+      void guard(
+        pollOnce().finally(() => {
+          polling = false;
+        }),
+      );
+    }, pollSeconds * 1000);
     await new Promise<void>((resolve) => {
       wake = () => {
         if (tracked.size === 0 || errors.length > 0 || options.signal?.aborted) resolve();
@@ -284,14 +307,14 @@ export async function runQueuedSweep(
       // Runs not started yet leave the queue with the sweep; runs in progress finish on their
       // workers and wait there, completed, for the next sweep.
       for (const id of tracked.keys()) {
-        const job = await queue.getJob(id);
-        const state = await job?.getState();
+        const state = await queue.getJobState(id);
         if (state === 'waiting' || state === 'delayed' || state === 'prioritized') {
-          await job?.remove().catch(() => {});
+          await queue.remove(id).catch(() => {});
         }
       }
     }
   } finally {
+    await Promise.allSettled(settling);
     if (poll !== undefined) clearInterval(poll);
     await events.close();
     await queue.close();

@@ -79,6 +79,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const store = new RunStore(db);
   const pool = jobs > 0 ? new TrialPool({ size: jobs }) : undefined;
   const progressMs = (options.progressSeconds ?? 2) * 1000;
+  const stopping = new AbortController();
 
   const train = (data: TrialJobData, signal: AbortSignal, onEpoch: () => void) => {
     const backend = data.backend ?? options.backend;
@@ -123,8 +124,12 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       );
     let sending: Promise<unknown> = send({ v: PROTOCOL_VERSION, worker: name });
     // Where the run was trained, stored with it (its `info.worker`): the last worker to run it.
+    // Once per attempt, as soon as the run has its row.
+    let signed = false;
     const sign = () => {
-      if (store.getRun(data.id) !== null) store.setInfo(data.id, { worker: name });
+      if (signed || store.getRun(data.id) === null) return;
+      store.setInfo(data.id, { worker: name });
+      signed = true;
     };
     const flush = () => {
       sign();
@@ -143,7 +148,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     const onEpoch = () => {
       if (performance.now() - lastSent >= progressMs) flush();
     };
-    const outcome = await train(data, signal ?? new AbortController().signal, onEpoch);
+    // BullMQ may hand out a job while the worker closes, after cancelAllJobs: the worker's own
+    // stop reaches that run too.
+    const stops =
+      signal === undefined ? stopping.signal : AbortSignal.any([signal, stopping.signal]);
+    const outcome = await train(data, stops, onEpoch);
     await sending;
     if (outcome.status === 'aborted') {
       // This worker is stopping: the run goes back to the queue, unfinished, for any worker.
@@ -200,6 +209,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     name,
     close: () => {
       closing ??= (async () => {
+        stopping.abort();
         worker.cancelAllJobs('the worker is stopping');
         await worker.close();
         await pool?.close();
