@@ -2,25 +2,15 @@
 // its script, and the test fills the store as a sweep would. The page must follow without a
 // reload (the panel every refresh, the report when runs change) and say when the server is gone.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RunStore, resolveSpec, runId } from '@iwlab/experiments';
 import { Browser } from 'happy-dom';
 import { describe, expect, it } from 'vitest';
+import { CLI, cliBuilt, until } from './helpers.js';
 
-const CLI = fileURLToPath(new URL('../apps/report/dist/cli.js', import.meta.url));
-const built = existsSync(CLI);
-if (!built) console.warn(`dashboard-browser: skipped, ${CLI} is not built (npx turbo run build)`);
-
-async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const built = cliBuilt('dashboard-browser');
 
 describe('iwlab dashboard', () => {
   it.skipIf(!built)('updates the open page as runs progress, finish and fail', async () => {

@@ -7,16 +7,14 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expandGrid, RunStore, runSweep } from '@iwlab/experiments';
 import { type RedisServer, redisServerForTests, startRedisServer } from '@iwlab/queue/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, cliBuilt, epochNumbers as numbers, until } from './helpers.js';
 
 const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../apps/report/dist/cli.js', import.meta.url));
-const built = existsSync(CLI);
-if (!built) console.warn(`queue-e2e: skipped, ${CLI} is not built (npx turbo run build)`);
+const built = cliBuilt('queue-e2e');
 const redisBinary = redisServerForTests('queue-e2e');
 
 const base = {
@@ -61,14 +59,6 @@ const startWorker = (url: string, name: string) =>
     mkdtempSync(join(tmpdir(), `iwlab-${name}-`)),
   ]);
 
-async function until(condition: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe.skipIf(!built || redisBinary === undefined)(
   'iwlab sweep --queue with iwlab workers',
   () => {
@@ -87,7 +77,7 @@ describe.skipIf(!built || redisBinary === undefined)(
       const workers = [startWorker(redis.url, 'wA'), startWorker(redis.url, 'wB')];
       try {
         for (const w of workers)
-          await until(() => w.output().includes('waiting for runs'), 'a worker');
+          await until('a worker', () => w.output().includes('waiting for runs'));
         const db = join(dir, 'runs.sqlite');
         const sweep = spawnCli([
           'sweep',
@@ -102,9 +92,18 @@ describe.skipIf(!built || redisBinary === undefined)(
           join(dir, 'report.html'),
         ]);
         const exited = new Promise<number | null>((r) => sweep.child.once('exit', r));
-        // Kill wA a moment into its first run.
-        await until(() => / on wA\n/.test(sweep.output()), 'a run on wA');
-        await new Promise((r) => setTimeout(r, 700));
+        // Kill wA once its run has stored an epoch in the sweep's store and is not finished:
+        // a run in progress, whatever the machine's speed.
+        let watch: RunStore | undefined;
+        await until('a run on wA with an epoch stored', () => {
+          if (watch === undefined && existsSync(db)) watch = new RunStore(db);
+          return (
+            watch
+              ?.listRuns({ status: 'running' })
+              .some((r) => r.info?.worker === 'wA' && r.epochsCompleted > 0) ?? false
+          );
+        });
+        watch?.close();
         const [victim] = workers;
         victim?.child.kill('SIGKILL');
         expect(await exited).toBe(0);
@@ -122,11 +121,6 @@ describe.skipIf(!built || redisBinary === undefined)(
         const points = expandGrid(base, axes);
         await runSweep(points, { db: localDb, checkpointDir: join(dir, 'local-ckpt'), jobs: 0 });
         const local = new RunStore(localDb);
-        const numbers = (s: RunStore, id: string) =>
-          s.epochs(id).map(({ epoch, split, metrics }) => {
-            const { seconds: _s, ...rest } = metrics as Record<string, number>;
-            return { epoch, split, rest };
-          });
         for (const p of points) {
           expect(numbers(store, p.id)).toHaveLength(80 * 2);
           expect(numbers(store, p.id)).toEqual(numbers(local, p.id));

@@ -4,18 +4,16 @@
 // skips every finished run; that an interrupted invocation reports provisional verdicts, then
 // resumes; and that --dashboard serves the plan's progress, the final state included.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { RunStore } from '@iwlab/experiments';
 import { describe, expect, it } from 'vitest';
+import { CLI, cliBuilt } from './helpers.js';
 
 const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../apps/report/dist/cli.js', import.meta.url));
-const built = existsSync(CLI);
-if (!built) console.warn(`reproduce-e2e: skipped, ${CLI} is not built (npx turbo run build)`);
+const built = cliBuilt('reproduce-e2e');
 
 describe('iwlab reproduce --preset tiny', () => {
   it.skipIf(!built)(

@@ -15,6 +15,7 @@ import {
   TrialPool,
 } from '@iwlab/experiments';
 import { describe, expect, it } from 'vitest';
+import { epochNumbers as numbers } from './helpers.js';
 
 const spec = (seed: number, backend: ExperimentSpec['backend'] = 'cpu', epochs = 4) =>
   resolveSpec({
@@ -30,12 +31,6 @@ const spec = (seed: number, backend: ExperimentSpec['backend'] = 'cpu', epochs =
   });
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'iwlab-pool-'));
-/** Epoch rows without wall time, the part two runs of one spec must share. */
-const numbers = (store: RunStore, id: string) =>
-  store.epochs(id).map(({ epoch, split, metrics }) => {
-    const { seconds: _s, ...rest } = metrics as Record<string, number>;
-    return { epoch, split, rest };
-  });
 
 describe('TrialPool', () => {
   it('runs trials in children, two at a time, with the numbers of a run in this process', async () => {

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunStore, runId } from '@iwlab/experiments';
 import { describe, expect, it, vi } from 'vitest';
-import { logregSpec } from './__tests__/specs.js';
+import { logregInput, logregSpec } from './__tests__/specs.js';
 import { findDataDir, hasCifar, importCommand, reportCommand, sweepCommand } from './commands.js';
 import { storePlan } from './plan.js';
+import { readSweepFile } from './sweep-file.js';
 
 describe('data lookup', () => {
   it('finds the CIFAR cat/dog part only where its training file is', () => {
@@ -66,10 +67,14 @@ describe('iwlab sweep --queue', () => {
     const dir = mkdtempSync(join(tmpdir(), 'iwlab-queue-options-'));
     const db = join(dir, 'runs.sqlite');
     const base = { db, out: join(dir, 'r.html'), queue: 'redis://127.0.0.1:1' };
-    await expect(sweepCommand('unused.json', { ...base, jobs: 2 })).rejects.toThrow(
+    // A valid sweep file: only the option check can stop the command before the store.
+    const file = join(dir, 'sweep.json');
+    writeFileSync(file, JSON.stringify({ base: logregInput(), axes: [] }));
+    expect((await readSweepFile(file)).points).toHaveLength(1);
+    await expect(sweepCommand(file, { ...base, jobs: 2 })).rejects.toThrow(
       /--jobs has no effect with --queue: the workers train, so give it to `iwlab worker`/,
     );
-    await expect(sweepCommand('unused.json', { ...base, dataDir: '/data' })).rejects.toThrow(
+    await expect(sweepCommand(file, { ...base, dataDir: '/data' })).rejects.toThrow(
       /--data-dir has no effect with --queue/,
     );
     expect(existsSync(db)).toBe(false);
