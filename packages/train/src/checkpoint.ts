@@ -48,14 +48,12 @@ export interface CheckpointMeta {
 }
 
 /**
- * The checkpoint file's header: the metadata without the history, which a version-2 checkpoint
- * keeps in history.jsonl and counts here. A version-1 header holds the history itself.
+ * The checkpoint file's header: the metadata without the history. A version-2 checkpoint's
+ * history is the first `epochsCompleted` lines of history.jsonl (one record per finished
+ * epoch); a version-1 header holds the history itself.
  */
 export type StoredCheckpointMeta = Omit<CheckpointMeta, 'history'> &
-  (
-    | { readonly version: 2; readonly historyLength: number }
-    | { readonly version: 1; readonly history: readonly EpochRecord[] }
-  );
+  ({ readonly version: 2 } | { readonly version: 1; readonly history: readonly EpochRecord[] });
 
 export function checkpointPath(dir: string): string {
   return join(dir, CHECKPOINT_FILE);
@@ -125,21 +123,14 @@ export function storedHistory(
 ): Promise<EpochRecord[]> {
   return meta.version === 1
     ? Promise.resolve([...meta.history])
-    : readHistory(dir, meta.historyLength, options);
+    : readHistory(dir, meta.epochsCompleted, options);
 }
 
 export function withHistory(
   meta: StoredCheckpointMeta,
   history: readonly EpochRecord[],
 ): CheckpointMeta {
-  const {
-    historyLength: _n,
-    history: _h,
-    ...rest
-  } = meta as StoredCheckpointMeta & {
-    historyLength?: number;
-    history?: unknown;
-  };
+  const { history: _h, ...rest } = meta as StoredCheckpointMeta & { history?: unknown };
   return { ...rest, history };
 }
 

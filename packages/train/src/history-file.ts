@@ -1,8 +1,9 @@
 // The epoch history of a checkpointed run, beside its checkpoint as JSON lines, one epoch a line.
 // Appending is O(new epochs) where rewriting the history into every checkpoint was O(all epochs):
 // a 10,000-epoch run wrote megabytes per epoch, and the checkpoint cost more than the epoch.
-// A checkpoint names how many lines are its own (`historyLength`); lines after those (written
-// before a crash stopped the checkpoint that would have claimed them) are cut off on resume.
+// A checkpoint's lines are the first `epochsCompleted` (one record per finished epoch); lines
+// after those (written before a crash stopped the checkpoint that would have claimed them) are
+// cut off on resume.
 import { open, readFile, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataError } from '@iwlab/core';

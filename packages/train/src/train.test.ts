@@ -563,9 +563,8 @@ describe('train: checkpoints and resume', () => {
     await interruptInEpoch4(dir);
     const path = join(dir, 'checkpoint.iwckpt');
     const { meta, tensors } = await readCheckpointFile<Record<string, unknown>>(path);
-    const { historyLength: _n, ...rest } = meta;
     const history = (await lines(dir)).map((l) => JSON.parse(l));
-    await writeCheckpointFile(path, { ...rest, version: 1, history }, [...tensors.entries()]);
+    await writeCheckpointFile(path, { ...meta, version: 1, history }, [...tensors.entries()]);
     tf.dispose([...tensors.values()]);
     await rm(join(dir, 'history.jsonl'));
     const resumed = await resumeToEnd(dir);

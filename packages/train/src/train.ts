@@ -341,7 +341,6 @@ class Run {
         stoppedEarly: this.#stoppedEarly,
         rngState: this.#rng.state(),
         optimizer: { iterations: optimizerState.iterations, slots },
-        historyLength: this.#history.length,
         modelWeights: modelWeights.length,
         ...(this.#earlyStopping
           ? { earlyStopping: { ...this.#earlyStopping.state, bestWeights: best.length } }
