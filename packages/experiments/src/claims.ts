@@ -96,11 +96,19 @@ export function weightRatio(spec: ExperimentSpec): number {
   return 1;
 }
 
+/** The regularizer switches an arm is made of: its name part, its spec path, when it is on. */
+const ARM_SWITCHES: readonly {
+  readonly arm: string;
+  readonly path: string;
+  readonly on: (spec: ExperimentSpec) => boolean;
+}[] = [
+  { arm: 'l2', path: 'model.l2', on: (s) => s.model.l2 > 0 },
+  { arm: 'dropout', path: 'model.dropout', on: (s) => s.model.dropout > 0 },
+  { arm: 'batchnorm', path: 'model.batchNorm', on: (s) => s.model.batchNorm },
+];
+
 export function armOf(spec: ExperimentSpec): Arm {
-  const parts: string[] = [];
-  if (spec.model.l2 > 0) parts.push('l2');
-  if (spec.model.dropout > 0) parts.push('dropout');
-  if (spec.model.batchNorm) parts.push('batchnorm');
+  const parts = ARM_SWITCHES.filter((a) => a.on(spec)).map((a) => a.arm);
   return parts.length === 0 ? 'none' : parts.join('+');
 }
 
@@ -172,7 +180,6 @@ function cellLeaves(spec: ExperimentSpec): Map<string, string> {
  * losses): the base label plus the fewest settings that tell them apart, e.g. "epochs 400".
  */
 function distinguishingLabels(base: string, specs: readonly ExperimentSpec[]): string[] {
-  if (specs.length < 2) return specs.map(() => base);
   const leaves = specs.map(cellLeaves);
   const paths = [...new Set(leaves.flatMap((l) => [...l.keys()]))];
   const valueAt = (i: number, path: string) => leaves[i]?.get(path) ?? '(unset)';
@@ -237,7 +244,7 @@ export function groupCells(runs: readonly RunSeries[]): Cell[] {
 }
 
 /** Settings an arm changes on purpose: not counted when pairing it with its unregularized cell. */
-const ARM_SWITCHES = new Set(['model.l2', 'model.dropout', 'model.batchNorm']);
+const ARM_PATHS = new Set(ARM_SWITCHES.map((a) => a.path));
 
 /** How many settings, other than the arm's switches, two cells differ in. */
 function cellDistance(a: Cell, b: Cell): number {
@@ -245,7 +252,7 @@ function cellDistance(a: Cell, b: Cell): number {
   const lb = cellLeaves((b.runs[0] as RunSeries).spec);
   let d = 0;
   for (const path of new Set([...la.keys(), ...lb.keys()])) {
-    if (!ARM_SWITCHES.has(path) && la.get(path) !== lb.get(path)) d++;
+    if (!ARM_PATHS.has(path) && la.get(path) !== lb.get(path)) d++;
   }
   return d;
 }
