@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `iwlab` command. Parsing is commander's; each command's work lives in its own module.
 import { createRequire } from 'node:module';
+import { DEFAULT_QUEUE_NAME } from '@iwlab/queue';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   dashboardCommand,
@@ -63,7 +64,11 @@ function withPlanRunOptions(command: Command): Command {
       '--queue <url>',
       "train on `iwlab worker`s through this Redis queue (redis://host:port) instead of this machine's processes",
     )
-    .option('--queue-name <name>', 'queue name, when several sweeps share one Redis', 'trials');
+    .option(
+      '--queue-name <name>',
+      'queue name, when several sweeps share one Redis',
+      DEFAULT_QUEUE_NAME,
+    );
 }
 
 const reproduceCommand = program
@@ -133,7 +138,7 @@ program
     'Train the runs of sweeps started with --queue: take runs off the queue, store them here, send the results back',
   )
   .requiredOption('--queue <url>', 'the Redis queue (redis://host:port) the sweeps use')
-  .option('--queue-name <name>', 'queue name, as the sweep gave it', 'trials')
+  .option('--queue-name <name>', 'queue name, as the sweep gave it', DEFAULT_QUEUE_NAME)
   .option('--jobs <n>', 'runs at once, each in a process (default: one per core)', count(1))
   .option(
     '--work-dir <path>',

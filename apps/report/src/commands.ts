@@ -8,13 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { initBackend } from '@iwlab/backend';
 import { type BackendChoice, DatasetMissingError } from '@iwlab/core';
 import {
+  FINISHED_STATUSES,
   type GridPoint,
   RunStore,
   runSweep,
   type SweepEvent,
   type SweepResult,
 } from '@iwlab/experiments';
-import { redactedUrl, runQueuedSweep, startQueueWorker } from '@iwlab/queue';
+import { DEFAULT_QUEUE_NAME, redactedUrl, runQueuedSweep, startQueueWorker } from '@iwlab/queue';
 import envPaths from 'env-paths';
 import writeFileAtomic from 'write-file-atomic';
 import { type Dashboard, startDashboard } from './dashboard.js';
@@ -35,6 +36,11 @@ export function findDataDir(explicit?: string): string | undefined {
     fileURLToPath(new URL('../../../../shared/data', import.meta.url)),
   ];
   return candidates.find((dir) => existsSync(dir));
+}
+
+/** Where the CIFAR-10 cat/dog data was looked for, and how to point iwlab at it. */
+function cifarMissing(dataDir: string | undefined): string {
+  return `CIFAR-10 cat/dog data not found (looked for cifar10-catdog/train_catdog.bin under ${dataDir ?? 'IWLAB_DATA_DIR or ../shared/data'}); set IWLAB_DATA_DIR or --data-dir`;
 }
 
 export function hasCifar(dataDir: string | undefined): boolean {
@@ -100,7 +106,7 @@ export async function reproduce(options: ReproduceOptions): Promise<void> {
   const parts = plan.parts.filter((part) => {
     // With a queue the data sets are the workers' to find; a worker without them fails the run.
     if (!part.needsCifar || hasCifar(dataDir) || options.queue !== undefined) return true;
-    const message = `${part.name} skipped: CIFAR-10 cat/dog data not found (looked for cifar10-catdog/train_catdog.bin under ${dataDir ?? 'IWLAB_DATA_DIR or ../shared/data'}; set IWLAB_DATA_DIR or --data-dir).`;
+    const message = `${part.name} skipped: ${cifarMissing(dataDir)}.`;
     out(`  ${message}`);
     notes.push(message);
     return false;
@@ -125,7 +131,7 @@ export async function sweepCommand(file: string, options: PlanRunOptions): Promi
     !hasCifar(dataDir)
   ) {
     throw new DatasetMissingError(
-      `the sweep trains on CIFAR-10 cat/dog, which is not found (looked for cifar10-catdog/train_catdog.bin under ${dataDir ?? 'IWLAB_DATA_DIR or ../shared/data'}); set IWLAB_DATA_DIR or --data-dir`,
+      `the sweep trains on CIFAR-10 cat/dog: ${cifarMissing(dataDir)}`,
       { file },
     );
   }
@@ -219,7 +225,7 @@ async function runPlan(
       });
     } else {
       out(
-        `queue ${redactedUrl(options.queue)} (${options.queueName ?? 'trials'}): runs wait there for \`iwlab worker\`s`,
+        `queue ${redactedUrl(options.queue)} (${options.queueName ?? DEFAULT_QUEUE_NAME}): runs wait there for \`iwlab worker\`s`,
       );
       sweep = runQueuedSweep(points, {
         db,
@@ -233,7 +239,7 @@ async function runPlan(
         onWorkers: (count) =>
           out(
             count === 0
-              ? `no worker on the queue yet: the runs wait for \`iwlab worker --queue ${redactedUrl(options.queue ?? '')} --queue-name ${options.queueName ?? 'trials'}\``
+              ? `no worker on the queue yet: the runs wait for \`iwlab worker --queue ${redactedUrl(options.queue ?? '')} --queue-name ${options.queueName ?? DEFAULT_QUEUE_NAME}\``
               : `${count} worker process(es) on the queue`,
           ),
         onQueueError: (message) => out(`queue: ${message}`),
@@ -368,7 +374,7 @@ export function importCommand(from: string, options: { db: string }): ImportSumm
         }
         if (result.action === 'inserted') inserted++;
         else updated++;
-        if (run.status === 'running' || run.status === 'failed') unfinished++;
+        if (!FINISHED_STATUSES.includes(run.status)) unfinished++;
       } catch (error) {
         refused.push({ id: run.id, reason: (error as Error).message });
       }

@@ -154,6 +154,8 @@ describe('startDashboard', () => {
     expect(await panel()).not.toContain('class="stalled"');
     now += 2_000;
     expect(await panel()).toContain('<td class="stalled">2 min: stopped?</td>');
+    // The report under the panel is judged at the same clock: it says so too.
+    expect((await get(`${dashboard.url}report.html`)).text).toContain('1 interrupted');
   });
 
   it('follows every run with allRuns, and names the port when it is taken', async () => {

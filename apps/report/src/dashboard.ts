@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type EpochRow, RunStore, type StoredRun } from '@iwlab/experiments';
+import { type EpochRow, FINISHED_STATUSES, RunStore, type StoredRun } from '@iwlab/experiments';
 import { planReportOptions, runLabel, storedPlan } from './plan.js';
 import {
   ACTIVITY_EPOCHS,
@@ -87,6 +87,33 @@ class StoreWatcher {
     return this.#allRuns ? undefined : storedPlan(this.#store);
   }
 
+  /**
+   * The version of the report to show at `now`, from the run list alone (no epoch reads): what
+   * `/report.html` needs. It changes with any run's status or epoch count.
+   */
+  version(now: number): string {
+    const ids = this.#runIds();
+    const { runs, planned } = plannedRuns(this.#store, ids);
+    return this.#versionOf(ids, runs, planned, now);
+  }
+
+  #versionOf(
+    ids: readonly string[] | undefined,
+    runs: readonly StoredRun[],
+    planned: number,
+    now: number,
+  ): string {
+    const data = createHash('sha1')
+      .update(
+        JSON.stringify([ids?.length ?? null, runs.map((r) => [r.id, r.status, r.epochsCompleted])]),
+      )
+      .digest('hex')
+      .slice(0, 16);
+    // The same count as progressOf's 'finished': whether a run is stopped does not enter it.
+    const complete = runs.filter((r) => FINISHED_STATUSES.includes(r.status)).length === planned;
+    return this.#reportVersion(data, complete, now);
+  }
+
   state(now: number): DashboardState {
     const ids = this.#runIds();
     const { runs, planned } = plannedRuns(this.#store, ids);
@@ -104,15 +131,8 @@ class StoreWatcher {
       planned,
       (run) => live.get(run.id)?.activity.stopped ?? false,
     );
-    const data = createHash('sha1')
-      .update(
-        JSON.stringify([ids?.length ?? null, runs.map((r) => [r.id, r.status, r.epochsCompleted])]),
-      )
-      .digest('hex')
-      .slice(0, 16);
-    const complete = progress.finished === progress.planned;
     return {
-      version: this.#reportVersion(data, complete, now),
+      version: this.#versionOf(ids, runs, planned, now),
       progress,
       liveHtml: liveHtml(
         [...live.values()],
@@ -137,9 +157,11 @@ class StoreWatcher {
     if (this.#report?.version !== version) {
       const ids = this.#runIds();
       const started = this.#clock();
-      const html = buildReport(this.#store, planReportOptions(this.#store, ids)).then(
-        (r) => r.html,
-      );
+      // Judged at the panel's clock, so the report's banner and the panel above it agree.
+      const html = buildReport(this.#store, {
+        ...planReportOptions(this.#store, ids),
+        now: started,
+      }).then((r) => r.html);
       const build: ReportBuild = { version, html, started };
       this.#report = build;
       html.then(
@@ -312,7 +334,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       return send(res, 200, 'application/json', JSON.stringify(watcher.state(clock())));
     }
     if (path === '/report.html') {
-      const { version } = watcher.state(clock());
+      const version = watcher.version(clock());
       const html = await watcher.report(version);
       return send(res, 200, 'text/html; charset=utf-8', html, { 'x-iwlab-version': version });
     }

@@ -38,6 +38,8 @@ export interface ReportOptions {
   readonly runIds?: readonly string[];
   /** The sweep that ran these runs has stopped: a run left 'running' was interrupted. */
   readonly sweepStopped?: boolean;
+  /** The time progress is judged at (ms; default now): the dashboard's clock, for one verdict. */
+  readonly now?: number;
 }
 
 /**
@@ -194,10 +196,11 @@ function runsTable(runs: readonly StoredRun[]): string {
   const rows = runs
     .map((r) => {
       const s = r.spec;
+      const worker = workerOf(r);
       return `<tr><td><code>${r.id}</code></td><td>${escapeHtml(s.data.kind === 'synthetic' ? `2-D ${s.data.generator}` : 'CIFAR cat/dog')}</td>
 <td>${escapeHtml(s.model.kind)}</td><td>${s.model.l2}</td><td>${s.model.dropout}</td><td>${s.model.batchNorm}</td>
 <td>${weightRatio(s)}</td><td>${s.seed}</td><td>${r.status}</td><td>${r.epochsCompleted}/${s.epochs}</td>
-<td>${r.seconds === null ? '' : r.seconds.toFixed(1)}</td><td>${escapeHtml(r.backend?.name ?? '')}${workerOf(r) === undefined ? '' : ` on ${escapeHtml(workerOf(r) ?? '')}`}</td><td>${r.attempts}</td>
+<td>${r.seconds === null ? '' : r.seconds.toFixed(1)}</td><td>${escapeHtml(r.backend?.name ?? '')}${worker === undefined ? '' : ` on ${escapeHtml(worker)}`}</td><td>${r.attempts}</td>
 <td>${escapeHtml(r.error ?? '')}</td></tr>`;
     })
     .join('\n');
@@ -306,16 +309,22 @@ td,th{border:1px solid #ddd;padding:4px 8px;vertical-align:top;text-align:left}t
 
 /** Builds the report from every run in the store, or from `options.runIds`. */
 export async function buildReport(store: RunStore, options: ReportOptions = {}): Promise<Report> {
-  const only = options.runIds === undefined ? undefined : new Set(options.runIds);
-  const cells = groupCells(loadRunSeries(store, only));
+  const covered = plannedRuns(store, options.runIds);
+  // Only finished runs make cells: the series of runs still training are not read.
+  const cells = groupCells(
+    loadRunSeries(
+      store,
+      covered.runs.filter((run) => run.status === 'done'),
+    ),
+  );
   const effects = cells
     .map(cellEffect)
     .filter((e): e is CellEffect => e !== null)
     .sort((a, b) => a.cell.label.localeCompare(b.cell.label));
   const claims = evaluateClaims(effects);
-  const covered = plannedRuns(store, options.runIds);
   const progress = runProgress(store, covered, {
     ...(options.sweepStopped === undefined ? {} : { sweepStopped: options.sweepStopped }),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   const provisional = progress.finished < progress.planned;
   const otherLosses = effects.filter((e) => !testsPaperClaims(e.cell));

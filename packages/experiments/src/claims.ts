@@ -123,9 +123,19 @@ export function primaryStatistic(spec: ExperimentSpec): { split: string; statist
     : { split: 'in-domain', statistic: 'fractionPredicted.dog' };
 }
 
-/** Reads every run of the store (or only those in `only`) with its per-evaluation series. */
-export function loadRunSeries(store: RunStore, only?: ReadonlySet<string>): RunSeries[] {
-  const runs = store.listRuns().filter((run) => only === undefined || only.has(run.id));
+/**
+ * Reads every run of the store (or only those in `only`: their ids, or the runs themselves when
+ * the caller has listed them already) with its per-evaluation series.
+ */
+export function loadRunSeries(
+  store: RunStore,
+  only?: ReadonlySet<string> | readonly StoredRun[],
+): RunSeries[] {
+  const runs = Array.isArray(only)
+    ? only
+    : store
+        .listRuns()
+        .filter((run) => only === undefined || (only as ReadonlySet<string>).has(run.id));
   return runs.map((run) => {
     const rows = store.epochs(run.id);
     const evaluated = [
