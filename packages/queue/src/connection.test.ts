@@ -1,7 +1,7 @@
-import { createServer } from 'node:net';
 import { IwlabError, SpecError } from '@iwlab/core';
 import { describe, expect, it } from 'vitest';
 import { assertReachable, checkQueueUrl, redactedUrl } from './connection.js';
+import { freePort } from './testing/index.js';
 
 describe('queue URLs', () => {
   it('accepts redis:// and rediss:// with a host, and names the field otherwise', () => {
@@ -22,12 +22,7 @@ describe('queue URLs', () => {
 
   it('fails at once, naming the URL, when nothing listens there', async () => {
     // A port that was free a moment ago: nothing listens on it.
-    const port = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 1));
-      });
-    });
+    const port = await freePort();
     const url = `redis://:hunter2@127.0.0.1:${port}`;
     const error = await assertReachable(url, 2000).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IwlabError);

@@ -1,5 +1,6 @@
 export {
   findRedisServer,
+  freePort,
   type RedisServer,
   redisServerForTests,
   startRedisServer,

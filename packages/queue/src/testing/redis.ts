@@ -32,7 +32,8 @@ export function redisServerForTests(suite: string): string | undefined {
   return undefined;
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port that was free a moment ago. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
