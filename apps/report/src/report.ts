@@ -275,10 +275,10 @@ async function experimentSection(
       logEpochs: synthetic,
       yDomain: [0, 1],
     })}</figure>`,
-    `<table class="effects"><thead><tr><th>cell</th><th>weights</th><th>seeds</th><th>early effect E (epoch)</th><th>late effect S_end</th><th>fraction left L</th></tr></thead><tbody>${effects
+    `<table class="effects"><thead><tr><th>cell</th><th>weights</th><th>seeds</th><th>early effect E (epoch)</th><th>late effect S_end</th><th>fraction left L</th><th>S_end per seed</th><th>train accuracy at the end (lowest run)</th></tr></thead><tbody>${effects
       .map(
         (e) =>
-          `<tr><td>${escapeHtml(e.cell.label)}</td><td>${e.weights.map((w) => Number(w.toPrecision(4))).join(', ')}</td><td>${e.seeds}</td><td>${e.early.toFixed(3)} (${e.earlyEpoch})</td><td>${e.late.toFixed(3)}</td><td>${e.fractionLeft === null ? 'n/a' : e.fractionLeft.toFixed(3)}</td></tr>`,
+          `<tr><td>${escapeHtml(e.cell.label)}</td><td>${e.weights.map((w) => Number(w.toPrecision(4))).join(', ')}</td><td>${e.seeds}</td><td>${e.early.toFixed(3)} (${e.earlyEpoch})</td><td>${e.late.toFixed(3)}</td><td>${e.fractionLeft === null ? 'n/a' : e.fractionLeft.toFixed(3)}</td><td>${e.bySeed.length === 0 ? '—' : e.bySeed.map((s) => s.late.toFixed(3)).join(', ')}</td><td>${e.trainAccuracy === null ? 'n/a' : e.trainAccuracy.toFixed(3)}</td></tr>`,
       )
       .join('')}</tbody></table>`,
   ];
@@ -294,7 +294,9 @@ async function experimentSection(
   }
   parts.push(
     `<figure>${await curvesChart(effects, { title: 'Training loss (weighted, reduced) per epoch', splits: ['train'], key: 'loss', yTitle: 'train loss', logEpochs: synthetic })}</figure>`,
-    `<figure>${await curvesChart(effects, { title: `Accuracy on ${present[0] ?? 'test'} per epoch`, splits: [present[0] ?? 'test'], key: 'accuracy', yTitle: 'accuracy', logEpochs: synthetic, yDomain: [0, 1] })}</figure>`,
+    // The training row is the interpolation check (reference A.7.6): the claims are about nets
+    // that separate their training data.
+    `<figure>${await curvesChart(effects, { title: `Accuracy per epoch on the training batches (as trained) and on ${present[0] ?? 'test'}`, splits: ['train', present[0] ?? 'test'], key: 'accuracy', yTitle: 'accuracy', logEpochs: synthetic, yDomain: [0, 1] })}</figure>`,
   );
   return parts.join('\n');
 }
@@ -346,6 +348,9 @@ export async function buildReport(store: RunStore, options: ReportOptions = {}):
   for (const [name, list] of byExperiment)
     sections.push(await experimentSection(store, name, list));
   const t = DEFAULT_CLAIM_THRESHOLDS;
+  const seedsNote = effects.some((e) => e.seeds < 2)
+    ? '<p class="src">Some cells have one seed: their verdicts cannot tell the weights\' effect from seed noise. Run with <code>--seeds 3</code> (or more seeds in the sweep file) before trusting them.</p>'
+    : '';
   const title =
     options.title ?? 'iwlab: the effect of importance weighting (Byrd & Lipton, ICML 2019)';
   const html = `<!doctype html>
@@ -355,13 +360,17 @@ export async function buildReport(store: RunStore, options: ReportOptions = {}):
 <p>Generated ${escapeHtml((options.generatedAt ?? new Date()).toISOString())} by <code>iwlab</code> from ${escapeHtml(store.file)}.</p>
 ${options.notes && options.notes.length > 0 ? `<div class="notes"><ul>${options.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></div>` : ''}
 <h2>The paper's claims</h2>
-<p>Runs that differ only in their importance weight and seed form a cell. For each cell, the spread
-across weights of the fraction of test points predicted as class 1 (positive, or dog) is computed at
-every evaluation (seeds averaged first). E is its maximum in the first ⌈T/10⌉ of T evaluations,
-S_end its mean over the last ⌈T/10⌉, L = S_end / E. Thresholds: early effect E ≥ ${t.earlyEffect};
-faded L ≤ ${t.faded}, persisted L ≥ ${t.persisted}; an arm keeps more of the effect than the
-unregularized cell when its S_end is ≥ ${t.keeps} higher, and no more when ≤ ${t.keepsNot}.
+<p>Runs that differ only in their importance weight and seed form a cell. For each cell, the
+contrast of the fraction of test points predicted as class 1 (positive, or dog) between the
+highest and the lowest weight is computed at every evaluation (seeds averaged first; signed, so
+noise averages out instead of passing for an effect). E is its maximum in the first ⌈T/10⌉ of T
+evaluations, S_end its mean over the last ⌈T/10⌉, L = S_end / E. Thresholds: early effect
+E ≥ ${t.earlyEffect}; faded |L| ≤ ${t.faded}, persisted |L| ≥ ${t.persisted} (only in a cell whose runs
+all reached training accuracy 1: the paper speaks of nets that separate their training data);
+an arm keeps more of the effect than the unregularized cell when its S_end is ≥ ${t.keeps} higher,
+and no more when ≤ ${t.keepsNot}. With several seeds, each seed alone must reach the verdict too.
 A claim is reproduced (or not) when every cell that tests it agrees; otherwise, or with no cell, it is inconclusive.</p>
+${seedsNote}
 ${incomplete}
 ${claimsTable(claims, provisional)}
 ${otherLossNote}

@@ -13,11 +13,19 @@ function series(early: number, late: number, ratio: number): number[] {
   );
 }
 
+interface CellOptions {
+  /** The fraction predicted positive per evaluation for a weight ratio (default `series`). */
+  readonly curve?: (ratio: number) => number[];
+  /** Training accuracy per evaluation (default none recorded). */
+  readonly trainAccuracy?: readonly number[];
+}
+
 function cell(
   model: Record<string, unknown>,
   early: number,
   late: number,
   overrides: Parameters<typeof tinySpec>[0] = {},
+  options: CellOptions = {},
 ): RunSeries[] {
   return [0.25, 1, 4].map((ratio) => {
     const spec = resolveSpec(
@@ -27,12 +35,16 @@ function cell(
         weights: { kind: 'ratio', ratio },
       }),
     );
+    const values = options.curve?.(ratio) ?? series(early, late, ratio);
     return {
       id: runId(spec),
       spec,
       status: 'done' as const,
-      epochs: Array.from({ length: 10 }, (_, e) => e),
-      series: { test: { 'fractionPredicted.positive': series(early, late, ratio) } },
+      epochs: values.map((_, e) => e),
+      series: {
+        test: { 'fractionPredicted.positive': values },
+        ...(options.trainAccuracy ? { train: { accuracy: [...options.trainAccuracy] } } : {}),
+      },
     };
   });
 }
@@ -88,6 +100,10 @@ describe('evaluateClaims', () => {
     expect(claims.find((c) => c.id === 'l2-keeps')?.evidence[0]?.numbers).toMatch(
       /S_end = 0\.200 \(l2\) vs 0\.020 \(none\)/,
     );
+    // The hjw reading is judged the other way round, but its numbers still read batchnorm − none.
+    expect(
+      claims.find((c) => c.id === 'no-batchnorm-more-sensitive')?.evidence[0]?.numbers,
+    ).toMatch(/difference \(batchnorm − none\) 0\.130;/);
   });
 
   it('says not reproduced, or inconclusive, when the series disagree with the paper', () => {
@@ -170,5 +186,69 @@ describe('evaluateClaims', () => {
     expect(fades?.evidence.map((e) => e.cell)).toEqual([
       '2-D separable-gaussians · mlp · none · loss ce',
     ]);
+  });
+
+  it('does not let noise pass for a kept effect: the contrast of noisy curves averages out, their spread does not', () => {
+    // Dropout's late curves swing ±0.1 around 0.5 from one evaluation to the next, the weights'
+    // order flipping each time: a spread of 0.2 at every evaluation, a mean contrast of 0.
+    const noisy = (ratio: number) =>
+      Array.from({ length: 20 }, (_, e) => {
+        const sign = ratio > 1 ? 1 : ratio < 1 ? -1 : 0;
+        if (e === 0) return 0.5 + sign * 0.2;
+        return 0.5 + sign * 0.1 * (-1) ** e;
+      });
+    const list = effects(
+      cell({ kind: 'mlp' }, 0.4, 0.02, { epochs: 20 }, { curve: (r) => series(0.4, 0.02, r) }),
+      cell({ kind: 'mlp', dropout: 0.5 }, 0, 0, { epochs: 20 }, { curve: noisy }),
+    );
+    const dropout = list.find((e) => e.cell.arm === 'dropout');
+    expect(dropout?.spread.at(-1)).toBeCloseTo(0.2, 12);
+    expect(dropout?.late).toBeCloseTo(0, 12);
+    expect(evaluateClaims(list).find((c) => c.id === 'dropout-does-not')?.verdict).toBe(
+      'reproduced',
+    );
+  });
+
+  it('keeps a verdict only when every seed reaches it alone', () => {
+    // L2 keeps 0.2 of the effect with seed 1 but only 0.03 with seed 2: the mean difference
+    // (0.095) passes the threshold, seed 2's (0.01) does not.
+    const list = effects(
+      cell({ kind: 'mlp' }, 0.4, 0.02, { seed: 1 }),
+      cell({ kind: 'mlp' }, 0.4, 0.02, { seed: 2 }),
+      cell({ kind: 'mlp', l2: 0.01 }, 0.4, 0.2, { seed: 1 }),
+      cell({ kind: 'mlp', l2: 0.01 }, 0.4, 0.03, { seed: 2 }),
+      cell({ kind: 'mlp', dropout: 0.5 }, 0.4, 0.02, { seed: 1 }),
+      cell({ kind: 'mlp', dropout: 0.5 }, 0.4, 0.03, { seed: 2 }),
+    );
+    const l2 = list.find((e) => e.cell.arm === 'l2');
+    expect(l2?.seeds).toBe(2);
+    expect(l2?.bySeed.map((s) => [s.seed, Number(s.late.toFixed(12))])).toEqual([
+      [1, 0.2],
+      [2, 0.03],
+    ]);
+    expect(l2?.late).toBeCloseTo(0.115, 12);
+    const byId = Object.fromEntries(evaluateClaims(list).map((c) => [c.id, c]));
+    expect(byId['l2-keeps']?.verdict).toBe('inconclusive');
+    expect(byId['l2-keeps']?.evidence[0]?.numbers).toMatch(
+      /difference 0\.095 \(per seed: 0\.180, 0\.010\)/,
+    );
+    // Both seeds of dropout keep no more (differences 0 and 0.01): that verdict stands.
+    expect(byId['dropout-does-not']?.verdict).toBe('reproduced');
+    expect(byId['early-effect']?.verdict).toBe('reproduced');
+    expect(byId['early-effect']?.evidence[0]?.numbers).toMatch(
+      /2 seeds \(per seed: E 0\.400, 0\.400/,
+    );
+  });
+
+  it('does not call an effect persisting in a cell that has not separated its training data', () => {
+    const kept = (trainAccuracy: number) =>
+      evaluateClaims(
+        effects(
+          cell({ kind: 'mlp' }, 0.4, 0.3, {}, { trainAccuracy: Array(10).fill(trainAccuracy) }),
+        ),
+      ).find((c) => c.id === 'effect-fades');
+    expect(kept(0.97)?.verdict).toBe('inconclusive');
+    expect(kept(0.97)?.evidence[0]?.numbers).toMatch(/train accuracy at the end 0\.970/);
+    expect(kept(1)?.verdict).toBe('not reproduced');
   });
 });

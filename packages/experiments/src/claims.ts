@@ -1,10 +1,15 @@
 // The paper's claims (reference A.1, A.4.7) checked against stored runs. Runs that differ only in
-// their importance weights and seed form a *cell*; per cell, @iwlab/metrics' weightEffect gives
-// the spread of the fraction predicted as class 1 across weights at each evaluation. From it:
-// - E, the early effect: the largest spread in the early window (first ⌈T/10⌉ evaluations);
-// - S_end, the late effect: the mean spread over the last ⌈T/10⌉ evaluations;
+// their importance weights and seed form a *cell*; per cell, @iwlab/metrics' weightEffect gives,
+// at each evaluation, the contrast of the fraction predicted as class 1 between the highest and
+// the lowest weight (signed: positive when the weights push the way they favour). From it:
+// - E, the early effect: the largest contrast in the early window (first ⌈T/10⌉ evaluations);
+// - S_end, the late effect: the mean contrast over the last ⌈T/10⌉ evaluations;
 // - L = S_end / E, the fraction of the early effect left at the end.
-// Each claim compares these with the documented thresholds below.
+// The contrast, not the spread (max − min across weights), because noisy curves have a positive
+// spread even when the weights do nothing, more so the noisier the arm (dropout, batch norm) and
+// the more weights there are: a spread would let noise pass for a kept effect.
+// Each claim compares these with the documented thresholds below, on the seed-averaged curves
+// and on every seed alone: a verdict stands only when no seed disagrees.
 import { weightEffect } from '@iwlab/metrics';
 import { canonicalJson } from './internal/canonical.js';
 import type { ExperimentSpec } from './spec.js';
@@ -55,6 +60,14 @@ export interface Cell {
   readonly runs: readonly RunSeries[];
 }
 
+/** E, S_end and L of one seed's runs alone (cells with several seeds). */
+export interface SeedEffect {
+  readonly seed: number;
+  readonly early: number;
+  readonly late: number;
+  readonly fractionLeft: number | null;
+}
+
 export interface CellEffect {
   readonly cell: Cell;
   /** Ascending weight ratios w[1]/w[0]. */
@@ -63,11 +76,25 @@ export interface CellEffect {
   readonly epochs: number[];
   /** Per weight, the statistic per evaluation, averaged over seeds. */
   readonly meanByWeight: number[][];
+  /** Per evaluation: max − min across weights (shown, not judged: noise inflates it). */
   readonly spread: number[];
+  /** Per evaluation: the highest weight's mean minus the lowest weight's, signed. */
+  readonly contrast: number[];
+  /** E: the largest contrast in the early window, and the epoch (1-based) it was reached. */
   readonly early: number;
   readonly earlyEpoch: number;
+  /** S_end: the mean contrast over the late window. */
   readonly late: number;
+  /** L = S_end / E; null when E ≤ 0 (no early effect in the weights' direction). */
   readonly fractionLeft: number | null;
+  /** E, S_end and L per seed, ascending; empty with a single seed. */
+  readonly bySeed: readonly SeedEffect[];
+  /**
+   * The lowest training accuracy among the cell's runs at their last evaluation (over that
+   * epoch's training batches, in training mode); null when the runs did not record it. Below 1:
+   * some run had not yet separated its training data, the regime the paper's claims are about.
+   */
+  readonly trainAccuracy: number | null;
 }
 
 export type Verdict = 'reproduced' | 'not reproduced' | 'inconclusive';
@@ -267,6 +294,35 @@ function cellDistance(a: Cell, b: Cell): number {
   return d;
 }
 
+interface Measures {
+  readonly early: number;
+  readonly earlyIndex: number;
+  readonly late: number;
+  readonly fractionLeft: number | null;
+}
+
+/** E, S_end and L of a contrast series (see the top of this file). */
+function measure(contrast: readonly number[]): Measures {
+  const window = Math.max(1, Math.ceil(contrast.length / 10));
+  let earlyIndex = 0;
+  for (let i = 1; i < window; i++) {
+    if ((contrast[i] as number) > (contrast[earlyIndex] as number)) earlyIndex = i;
+  }
+  const early = contrast[earlyIndex] as number;
+  const tail = contrast.slice(contrast.length - window);
+  const late = tail.reduce((a, b) => a + b, 0) / tail.length;
+  return { early, earlyIndex, late, fractionLeft: early > 0 ? late / early : null };
+}
+
+/** The last finite value among a series' first `length` entries. */
+function lastFinite(values: readonly number[] | undefined, length: number): number | null {
+  for (let i = Math.min(length, values?.length ?? 0) - 1; i >= 0; i--) {
+    const v = values?.[i] as number;
+    if (Number.isFinite(v)) return v;
+  }
+  return null;
+}
+
 /** The weight effect of one cell; null when it has fewer than two weights or no series. */
 export function cellEffect(cell: Cell): CellEffect | null {
   const usable = cell.runs.filter((r) => r.series[cell.split]?.[cell.statistic] !== undefined);
@@ -274,26 +330,41 @@ export function cellEffect(cell: Cell): CellEffect | null {
   const length = Math.min(...usable.map((r) => r.epochs.length));
   if (length === 0) return null;
   const runs = usable.map((r) => ({
+    seed: r.spec.seed,
     weight: weightRatio(r.spec),
     values: (r.series[cell.split]?.[cell.statistic] ?? []).slice(0, length),
   }));
   if (new Set(runs.map((r) => r.weight)).size < 2) return null;
   const effect = weightEffect(runs);
-  const window = Math.max(1, Math.ceil(length / 10));
-  const tail = effect.spread.slice(length - window);
-  const late = tail.reduce((a, b) => a + b, 0) / tail.length;
+  const measures = measure(effect.contrast);
+  const seeds = [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b);
+  const bySeed =
+    seeds.length < 2
+      ? []
+      : seeds.flatMap((seed) => {
+          const own = runs.filter((r) => r.seed === seed);
+          if (new Set(own.map((r) => r.weight)).size < 2) return [];
+          const m = measure(weightEffect(own).contrast);
+          return [{ seed, early: m.early, late: m.late, fractionLeft: m.fractionLeft }];
+        });
+  const accuracies = usable.map((r) => lastFinite(r.series.train?.accuracy, length));
   const epochs = (usable[0] as RunSeries).epochs.slice(0, length).map((e) => e + 1);
   return {
     cell,
     weights: effect.weights,
-    seeds: new Set(usable.map((r) => r.spec.seed)).size,
+    seeds: seeds.length,
     epochs,
     meanByWeight: effect.meanByWeight,
     spread: effect.spread,
-    early: effect.earlyMax,
-    earlyEpoch: epochs[effect.earlyMaxEpoch] ?? 1,
-    late,
-    fractionLeft: effect.earlyMax > 0 ? late / effect.earlyMax : null,
+    contrast: effect.contrast,
+    early: measures.early,
+    earlyEpoch: epochs[measures.earlyIndex] ?? 1,
+    late: measures.late,
+    fractionLeft: measures.fractionLeft,
+    bySeed,
+    trainAccuracy: accuracies.some((a) => a === null)
+      ? null
+      : Math.min(...(accuracies as number[])),
   };
 }
 
@@ -305,8 +376,22 @@ function combine(evidence: readonly ClaimEvidence[]): Verdict {
   return evidence.every((e) => e.verdict === first) ? first : 'inconclusive';
 }
 
+/**
+ * The verdict of the seed-averaged numbers, kept only when every seed alone reaches it too: a
+ * claim should not rest on one lucky seed (with one seed there is nothing to check).
+ */
+function agreeAcrossSeeds(mean: Verdict, perSeed: readonly Verdict[]): Verdict {
+  return perSeed.every((v) => v === mean) ? mean : 'inconclusive';
+}
+
+const list = (values: readonly (number | null)[]) => values.map(f).join(', ');
+
 function describe(e: CellEffect): string {
-  return `E = ${f(e.early)} (epoch ${e.earlyEpoch}), S_end = ${f(e.late)}, L = ${f(e.fractionLeft)} over ${e.epochs.length} evaluations, ${e.weights.length} weights, ${e.seeds} seed(s)`;
+  const seeds =
+    e.bySeed.length === 0
+      ? `${e.seeds} seed`
+      : `${e.seeds} seeds (per seed: E ${list(e.bySeed.map((s) => s.early))}; L ${list(e.bySeed.map((s) => s.fractionLeft))})`;
+  return `E = ${f(e.early)} (epoch ${e.earlyEpoch}), S_end = ${f(e.late)}, L = ${f(e.fractionLeft)} over ${e.epochs.length} evaluations, ${e.weights.length} weights, ${seeds}; train accuracy at the end ${f(e.trainAccuracy)}`;
 }
 
 /** The paper's objective is importance-weighted cross-entropy (reference A.2): 2 logits or 1. */
@@ -346,57 +431,84 @@ export function evaluateClaims(
     }
     return best;
   };
-  const keeps = (arm: CellEffect, reference: CellEffect): Verdict => {
-    const d = arm.late - reference.late;
-    return d >= t.keeps ? 'reproduced' : d <= t.keepsNot ? 'not reproduced' : 'inconclusive';
-  };
+  const keeps = (d: number): Verdict =>
+    d >= t.keeps ? 'reproduced' : d <= t.keepsNot ? 'not reproduced' : 'inconclusive';
   const invert = (v: Verdict): Verdict =>
     v === 'reproduced' ? 'not reproduced' : v === 'not reproduced' ? 'reproduced' : v;
+  // S_end(arm) − S_end(none), averaged and per seed that both cells ran.
+  const differences = (arm: CellEffect, none: CellEffect) => {
+    const other = new Map(none.bySeed.map((s) => [s.seed, s.late]));
+    const perSeed = arm.bySeed.flatMap((s) => {
+      const late = other.get(s.seed);
+      return late === undefined ? [] : [s.late - late];
+    });
+    return { mean: arm.late - none.late, perSeed: perSeed.length < 2 ? [] : perSeed };
+  };
   const versus = (arm: Arm, flip: boolean, swap: boolean): ClaimEvidence[] =>
     base(arm).flatMap((e) => {
       const none = unregularizedFor(e);
       if (none === undefined) return [];
-      const [a, b] = swap ? [none, e] : [e, none];
-      const v = keeps(a, b);
+      // swap: the claim is that the unregularized cell keeps more than the arm.
+      const keepsMore = (armMinusNone: number) => keeps(swap ? -armMinusNone : armMinusNone);
+      const d = differences(e, none);
+      const verdict = agreeAcrossSeeds(keepsMore(d.mean), d.perSeed.map(keepsMore));
+      const perSeed = d.perSeed.length === 0 ? '' : ` (per seed: ${list(d.perSeed)})`;
       return [
         {
           cell: e.cell.label,
-          verdict: flip ? invert(v) : v,
-          numbers: `S_end = ${f(e.late)} (${arm}) vs ${f(none.late)} (${none.cell.label === baseLabel(none.cell) ? 'none' : none.cell.label}), difference ${f(e.late - none.late)}; L = ${f(e.fractionLeft)} vs ${f(none.fractionLeft)}`,
+          verdict: flip ? invert(verdict) : verdict,
+          numbers: `S_end = ${f(e.late)} (${arm}) vs ${f(none.late)} (${none.cell.label === baseLabel(none.cell) ? 'none' : none.cell.label}), difference ${f(d.mean)}${perSeed}; L = ${f(e.fractionLeft)} vs ${f(none.fractionLeft)}; train accuracy at the end ${f(e.trainAccuracy)} vs ${f(none.trainAccuracy)}`,
         },
       ];
     });
+  const moved = (early: number): Verdict =>
+    early >= t.earlyEffect ? 'reproduced' : 'not reproduced';
   const early = base('none').map((e) => ({
     cell: e.cell.label,
-    verdict: (e.early >= t.earlyEffect ? 'reproduced' : 'not reproduced') as Verdict,
+    verdict: agreeAcrossSeeds(
+      moved(e.early),
+      e.bySeed.map((s) => moved(s.early)),
+    ),
     numbers: describe(e),
   }));
-  const fades = base('none').map((e) => ({
-    cell: e.cell.label,
-    verdict: (e.fractionLeft === null
+  // The paper says the effect fades once the net separates its training data: a cell that kept
+  // the effect without getting there has not tested it (train longer).
+  const faded = (left: number | null, separated: boolean): Verdict =>
+    left === null
       ? 'inconclusive'
-      : e.fractionLeft <= t.faded
+      : Math.abs(left) <= t.faded
         ? 'reproduced'
-        : e.fractionLeft >= t.persisted
+        : Math.abs(left) >= t.persisted && separated
           ? 'not reproduced'
-          : 'inconclusive') as Verdict,
-    numbers: describe(e),
-  }));
-  const keepRule = `S_end(arm) − S_end(none, same experiment and model) ≥ ${t.keeps}: keeps more; ≤ ${t.keepsNot}: keeps no more; between: inconclusive`;
+          : 'inconclusive';
+  const fades = base('none').map((e) => {
+    const separated = e.trainAccuracy === null || e.trainAccuracy >= 1;
+    return {
+      cell: e.cell.label,
+      verdict: agreeAcrossSeeds(
+        faded(e.fractionLeft, separated),
+        e.bySeed.map((s) => faded(s.fractionLeft, separated)),
+      ),
+      numbers: describe(e),
+    };
+  });
+  const seedRule =
+    'with several seeds, each seed alone must reach the same verdict, else inconclusive';
+  const keepRule = `S_end(arm) − S_end(none, same experiment and model) ≥ ${t.keeps}: keeps more; ≤ ${t.keepsNot}: keeps no more; between: inconclusive; ${seedRule} (seeds paired)`;
   const claims: Omit<Claim, 'verdict'>[] = [
     {
       id: 'early-effect',
       statement: 'Importance weights change the predictions early in training',
       source: 'A.1 finding 1; A.4.7',
       evidence: early,
-      rule: `unregularized cells: early effect E (max spread of the fraction predicted as class 1 across weights in the first ⌈T/10⌉ evaluations) ≥ ${t.earlyEffect}`,
+      rule: `unregularized cells: early effect E (max contrast of the fraction predicted as class 1, highest weight − lowest, in the first ⌈T/10⌉ evaluations) ≥ ${t.earlyEffect}; ${seedRule}`,
     },
     {
       id: 'effect-fades',
       statement: 'Without regularization the effect of the weights fades over the epochs',
       source: 'A.1 finding 1; A.4.7',
       evidence: fades,
-      rule: `unregularized cells: L = S_end / E ≤ ${t.faded}: faded; ≥ ${t.persisted}: persisted; between: inconclusive`,
+      rule: `unregularized cells: |L| = |S_end / E| ≤ ${t.faded}: faded; ≥ ${t.persisted}: persisted, when every run separated its training data (train accuracy 1 at the end; else inconclusive: train longer); between: inconclusive; ${seedRule}`,
     },
     {
       id: 'l2-keeps',

@@ -19,12 +19,27 @@ describe('weightEffect', () => {
     for (const [i, s] of e.spread.entries()) expect(s).toBeCloseTo(spread[i] as number, 12);
     expect(e.sd[0]).toBeCloseTo(Math.sqrt((0.16 + 0 + 0.16) / 3), 12);
     expect(e.sd[3]).toBe(0);
+    // Highest weight (4) minus lowest (0.25): [0.9 − 0.1, 0.7 − 0.4, 0.6 − 0.45, 0.5 − 0.5].
+    for (const [i, c] of [0.8, 0.3, 0.15, 0].entries()) expect(e.contrast[i]).toBeCloseTo(c, 12);
     expect(e.earlyEpochs).toBe(1);
     expect(e.earlyMax).toBeCloseTo(0.8, 12);
     expect(e.earlyMaxEpoch).toBe(0);
     for (const [i, f] of [1, 0.375, 0.1875, 0].entries()) {
       expect(e.fractionLeft?.[i]).toBeCloseTo(f, 12);
     }
+  });
+
+  it('gives a signed contrast that is negative when the weights push the wrong way, where the spread is not', () => {
+    const e = weightEffect([
+      { weight: 0.25, values: [0.7, 0.52] },
+      { weight: 1, values: [0.5, 0.45] },
+      { weight: 4, values: [0.3, 0.5] },
+    ]);
+    expect(e.contrast[0]).toBeCloseTo(-0.4, 12);
+    expect(e.contrast[1]).toBeCloseTo(-0.02, 12);
+    expect(e.spread[0]).toBeCloseTo(0.4, 12);
+    // The middle weight's noise sets the spread at epoch 1; the contrast ignores it.
+    expect(e.spread[1]).toBeCloseTo(0.07, 12);
   });
 
   it('measures each weight against the reference weight', () => {

@@ -33,6 +33,14 @@ export interface WeightEffect {
   readonly spread: number[];
   /** Per epoch: population standard deviation across weights of the per-weight means. */
   readonly sd: number[];
+  /**
+   * Per epoch: the mean of the highest weight minus the mean of the lowest, signed. Where the
+   * statistic is the fraction predicted as the class the weight favours, it is positive when the
+   * weights push the way they should. Unlike `spread` it is not inflated by noise: with noisy
+   * curves and no effect, max − min is positive on average and grows with the number of weights,
+   * while the contrast averages to zero over epochs.
+   */
+  readonly contrast: number[];
   readonly earlyEpochs: number;
   /** max of `spread` over the first `earlyEpochs` entries, and the first index reaching it. */
   readonly earlyMax: number;
@@ -89,6 +97,9 @@ export function weightEffect(
   });
   const spread: number[] = [];
   const sd: number[] = [];
+  const lowest = meanByWeight[0] as number[];
+  const highest = meanByWeight[weights.length - 1] as number[];
+  const contrast = highest.map((v, e) => v - (lowest[e] as number));
   for (let e = 0; e < length; e++) {
     const column = meanByWeight.map((m) => m[e] as number);
     spread.push(Math.max(...column) - Math.min(...column));
@@ -120,6 +131,7 @@ export function weightEffect(
     meanByWeight,
     spread,
     sd,
+    contrast,
     earlyEpochs,
     earlyMax,
     earlyMaxEpoch,
