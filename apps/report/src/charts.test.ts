@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  boundaryPoints,
-  ratioLabel,
-  renderSvg,
-  type SeriesRow,
-  thinCurve,
-  weightColors,
-} from './charts.js';
+import { boundaryPoints, renderSvg, type SeriesRow, thinCurve, weightColors } from './charts.js';
 
 describe('boundaryPoints', () => {
   it('finds where p = 0.5 by linear interpolation along rows and columns', () => {
@@ -22,14 +15,6 @@ describe('boundaryPoints', () => {
     expect(points).toHaveLength(2);
     for (const p of points) expect(p.x).toBeCloseTo(0.5, 12);
     expect(points.map((p) => p.y)).toEqual([0, 1]);
-  });
-});
-
-describe('ratioLabel', () => {
-  it('writes w1:w0 with the smaller side 1', () => {
-    expect(ratioLabel(16)).toBe('16:1');
-    expect(ratioLabel(1 / 16)).toBe('1:16');
-    expect(ratioLabel(1)).toBe('1:1');
   });
 });
 

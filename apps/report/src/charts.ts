@@ -1,7 +1,7 @@
 // Static SVG charts: Vega-Lite specs compiled and rendered headless in Node (no browser, no
 // canvas), so the report carries its plots inline and opens offline.
 import type { CellEffect, RunSeries } from '@iwlab/experiments';
-import { weightRatio } from '@iwlab/experiments';
+import { ratioLabel, weightRatio } from '@iwlab/experiments';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 
@@ -12,12 +12,6 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   } finally {
     view.finalize();
   }
-}
-
-/** "16:1" for 16, "1:16" for 1/16: the dog:cat (class 1 : class 0) weight ratio. */
-export function ratioLabel(r: number): string {
-  const fmt = (v: number) => String(Number(v.toPrecision(4)));
-  return r >= 1 ? `${fmt(r)}:1` : `1:${fmt(1 / r)}`;
 }
 
 /** Mixes two '#rrggbb' colours; t = 0 gives `from`, 1 gives `to`. */

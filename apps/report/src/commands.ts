@@ -320,7 +320,9 @@ async function writeReport(
       );
     }
     const tag = report.provisional ? ' (provisional)' : '';
-    for (const claim of report.claims)
+    // The theory's predictions only when some cell can test them (the small preset's cannot).
+    const tested = report.predictions.filter((p) => p.evidence.length > 0);
+    for (const claim of [...report.claims, ...tested])
       out(`  ${`${claim.verdict}${tag}`.padEnd(report.provisional ? 29 : 15)} ${claim.statement}`);
   } finally {
     store.close();

@@ -6,9 +6,9 @@ import {
   experimentOf,
   lossLabel,
   type RunStore,
+  ratioLabel,
   weightRatio,
 } from '@iwlab/experiments';
-import { ratioLabel } from './charts.js';
 
 const NOTES_KEY = 'reproduce.notes';
 const PLAN_KEY = 'reproduce.plan';

@@ -44,6 +44,12 @@ describe('buildReport', () => {
     expect(claims.find((c) => c.id === 'effect-fades')?.verdict).toBe('reproduced');
     expect(claims.find((c) => c.id === 'l2-keeps')?.verdict).toBe('inconclusive');
     expect(html).toContain('<table id="claims"');
+    // The theory's prediction (b) needs two sizes of weight; 1:4 and 4:1 are one.
+    expect(html).toContain('<table id="predictions"');
+    expect(report.predictions[0]).toMatchObject({ verdict: 'inconclusive', evidence: [] });
+    // Each weight is within 0.05 of 1:1 from evaluation 7 (0.2·(1 − 7/9) = 0.044): epoch 8.
+    expect(html).toContain('<td>1:4 at 8, 4:1 at 8</td>');
+    expect(html).toContain('<td>0.900</td>');
     expect(html).toContain('E = 0.400 (epoch 1), S_end = 0.000');
     expect(html).toContain('shortened &lt;on purpose&gt;');
     expect(html).toContain('Decision boundaries');
@@ -104,7 +110,9 @@ describe('buildReport', () => {
     // The finished cell still gives its verdicts, each marked provisional, under one banner.
     expect(partial.claims.find((c) => c.id === 'effect-fades')?.verdict).toBe('reproduced');
     expect(partial.html).toContain('3 of 5 planned runs have finished');
-    expect(partial.html.match(/class="provisional"/g)?.length).toBe(partial.claims.length);
+    expect(partial.html.match(/class="provisional"/g)?.length).toBe(
+      partial.claims.length + partial.predictions.length,
+    );
     // Without a plan, the store's own unfinished runs make it provisional.
     expect(fresh).toEqual({ planned: 4, finished: 3, unfinished: { 'in progress': 1 } });
     expect(stale).toEqual({ planned: 4, finished: 3, unfinished: { interrupted: 1 } });

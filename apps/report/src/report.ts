@@ -6,14 +6,18 @@ import {
   type Claim,
   cellEffect,
   DEFAULT_CLAIM_THRESHOLDS,
+  DEFAULT_SETTLE_TOLERANCE,
   type EpochRow,
   evaluateClaims,
+  evaluatePredictions,
   FINISHED_STATUSES,
   groupCells,
   loadRunSeries,
   type RunSeries,
   type RunStore,
+  ratioLabel,
   type StoredRun,
+  settlingTimes,
   testsPaperClaims,
   weightRatio,
 } from '@iwlab/experiments';
@@ -57,6 +61,8 @@ export interface RunProgress {
 export interface Report {
   readonly html: string;
   readonly claims: readonly Claim[];
+  /** The implicit-bias theory's predictions beyond the paper's claims (reference B.14). */
+  readonly predictions: readonly Claim[];
   readonly effects: readonly CellEffect[];
   readonly progress: RunProgress;
   /** True when some planned run has not finished: the verdicts may still change. */
@@ -164,7 +170,7 @@ const VERDICT_CLASS: Record<string, string> = {
   inconclusive: 'maybe',
 };
 
-function claimsTable(claims: readonly Claim[], provisional: boolean): string {
+function claimsTable(claims: readonly Claim[], provisional: boolean, id = 'claims'): string {
   const rows = claims
     .map((c) => {
       const evidence =
@@ -181,7 +187,7 @@ function claimsTable(claims: readonly Claim[], provisional: boolean): string {
 <td>${evidence}<div class="rule">Rule: ${escapeHtml(c.rule)}</div></td></tr>`;
     })
     .join('\n');
-  return `<table id="claims" class="claims"><thead><tr><th>claim</th><th>verdict</th><th>evidence</th></tr></thead><tbody>
+  return `<table id="${id}" class="claims"><thead><tr><th>claim</th><th>verdict</th><th>evidence</th></tr></thead><tbody>
 ${rows}
 </tbody></table>`;
 }
@@ -252,6 +258,15 @@ async function boundaries(store: RunStore, effects: readonly CellEffect[]): Prom
 <figure class="boundaries">${await boundaryChart(snapshots, shown)}</figure>`;
 }
 
+/** "1:4 at 12, 4:1 never": when each weight's curve joins the unweighted one for good. */
+function settling(effect: CellEffect): string {
+  const times = settlingTimes(effect);
+  if (times === null) return 'no unweighted run';
+  return times
+    .map((t) => `${ratioLabel(t.weight)} ${t.epoch === null ? 'never' : `at ${t.epoch}`}`)
+    .join(', ');
+}
+
 async function experimentSection(
   store: RunStore,
   name: string,
@@ -275,10 +290,10 @@ async function experimentSection(
       logEpochs: synthetic,
       yDomain: [0, 1],
     })}</figure>`,
-    `<table class="effects"><thead><tr><th>cell</th><th>weights</th><th>seeds</th><th>early effect E (epoch)</th><th>late effect S_end</th><th>fraction left L</th><th>S_end per seed</th><th>train accuracy at the end (lowest run)</th></tr></thead><tbody>${effects
+    `<table class="effects"><thead><tr><th>cell</th><th>weights</th><th>seeds</th><th>early effect E (epoch)</th><th>late effect S_end</th><th>fraction left L</th><th>S_end per seed</th><th>train accuracy at the end (lowest run)</th><th>joins the unweighted curve (within ${DEFAULT_SETTLE_TOLERANCE}) at epoch</th></tr></thead><tbody>${effects
       .map(
         (e) =>
-          `<tr><td>${escapeHtml(e.cell.label)}</td><td>${e.weights.map((w) => Number(w.toPrecision(4))).join(', ')}</td><td>${e.seeds}</td><td>${e.early.toFixed(3)} (${e.earlyEpoch})</td><td>${e.late.toFixed(3)}</td><td>${e.fractionLeft === null ? 'n/a' : e.fractionLeft.toFixed(3)}</td><td>${e.bySeed.length === 0 ? '—' : e.bySeed.map((s) => s.late.toFixed(3)).join(', ')}</td><td>${e.trainAccuracy === null ? 'n/a' : e.trainAccuracy.toFixed(3)}</td></tr>`,
+          `<tr><td>${escapeHtml(e.cell.label)}</td><td>${e.weights.map((w) => Number(w.toPrecision(4))).join(', ')}</td><td>${e.seeds}</td><td>${e.early.toFixed(3)} (${e.earlyEpoch})</td><td>${e.late.toFixed(3)}</td><td>${e.fractionLeft === null ? 'n/a' : e.fractionLeft.toFixed(3)}</td><td>${e.bySeed.length === 0 ? '—' : e.bySeed.map((s) => s.late.toFixed(3)).join(', ')}</td><td>${e.trainAccuracy === null ? 'n/a' : e.trainAccuracy.toFixed(3)}</td><td>${settling(e)}</td></tr>`,
       )
       .join('')}</tbody></table>`,
   ];
@@ -324,6 +339,7 @@ export async function buildReport(store: RunStore, options: ReportOptions = {}):
     .filter((e): e is CellEffect => e !== null)
     .sort((a, b) => a.cell.label.localeCompare(b.cell.label));
   const claims = evaluateClaims(effects);
+  const predictions = evaluatePredictions(effects);
   const progress = runProgress(store, covered, {
     ...(options.sweepStopped === undefined ? {} : { sweepStopped: options.sweepStopped }),
     ...(options.now === undefined ? {} : { now: options.now }),
@@ -374,10 +390,16 @@ ${seedsNote}
 ${incomplete}
 ${claimsTable(claims, provisional)}
 ${otherLossNote}
+<h2>What the implicit-bias theory predicts</h2>
+<p>Beyond the paper's claims, reference B.14 lists what the theory of gradient descent on separable
+data predicts. That every weight's curve returns to the unweighted one is the second claim above;
+the normalized margins (prediction (c)) are not recorded. This is prediction (b), read on the
+unregularized cells whose weights come in at least two sizes besides 1 (e.g. 4:1 and 16:1).</p>
+${claimsTable(predictions, provisional, 'predictions')}
 ${sections.join('\n')}
 <h2>Runs</h2>
 ${runsTable(covered.runs)}
 </body></html>
 `;
-  return { html, claims, effects, progress, provisional };
+  return { html, claims, predictions, effects, progress, provisional };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { tinySpec } from './__tests__/specs.js';
-import { cellEffect, evaluateClaims, groupCells, type RunSeries } from './claims.js';
-import { resolveSpec, runId } from './spec.js';
+import { type WeightRunsOptions, weightRuns } from './__tests__/series.js';
+import type { tinySpec } from './__tests__/specs.js';
+import { cellEffect, evaluateClaims, groupCells, type RunSeries, ratioLabel } from './claims.js';
 
 // Fraction predicted positive over 10 evaluations for weight ratios 1/4, 1, 4: the curves start
 // `early` apart from 0.5 and end `late` apart.
@@ -13,41 +13,31 @@ function series(early: number, late: number, ratio: number): number[] {
   );
 }
 
-interface CellOptions {
-  /** The fraction predicted positive per evaluation for a weight ratio (default `series`). */
-  readonly curve?: (ratio: number) => number[];
-  /** Training accuracy per evaluation (default none recorded). */
-  readonly trainAccuracy?: readonly number[];
-}
-
 function cell(
   model: Record<string, unknown>,
   early: number,
   late: number,
   overrides: Parameters<typeof tinySpec>[0] = {},
-  options: CellOptions = {},
+  options: Omit<WeightRunsOptions, 'ratios' | 'model' | 'overrides' | 'curve'> & {
+    readonly curve?: (ratio: number) => number[];
+  } = {},
 ): RunSeries[] {
-  return [0.25, 1, 4].map((ratio) => {
-    const spec = resolveSpec(
-      tinySpec({
-        ...overrides,
-        model: model as { kind: string },
-        weights: { kind: 'ratio', ratio },
-      }),
-    );
-    const values = options.curve?.(ratio) ?? series(early, late, ratio);
-    return {
-      id: runId(spec),
-      spec,
-      status: 'done' as const,
-      epochs: values.map((_, e) => e),
-      series: {
-        test: { 'fractionPredicted.positive': values },
-        ...(options.trainAccuracy ? { train: { accuracy: [...options.trainAccuracy] } } : {}),
-      },
-    };
+  return weightRuns({
+    ...options,
+    ratios: [0.25, 1, 4],
+    model,
+    overrides,
+    curve: options.curve ?? ((ratio) => series(early, late, ratio)),
   });
 }
+
+describe('ratioLabel', () => {
+  it('writes w1:w0 with the smaller side 1', () => {
+    expect(ratioLabel(16)).toBe('16:1');
+    expect(ratioLabel(1 / 16)).toBe('1:16');
+    expect(ratioLabel(1)).toBe('1:1');
+  });
+});
 
 describe('cellEffect', () => {
   it('measures the early effect, the late effect and the fraction left', () => {

@@ -123,6 +123,12 @@ export function weightRatio(spec: ExperimentSpec): number {
   return 1;
 }
 
+/** "16:1" for 16, "1:16" for 1/16: a weight ratio w[1]/w[0] as class 1 : class 0. */
+export function ratioLabel(r: number): string {
+  const fmt = (v: number) => String(Number(v.toPrecision(4)));
+  return r >= 1 ? `${fmt(r)}:1` : `1:${fmt(1 / r)}`;
+}
+
 /** The regularizer switches an arm is made of: its name part, its spec path, when it is on. */
 const ARM_SWITCHES: readonly {
   readonly arm: string;

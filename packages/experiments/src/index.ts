@@ -16,6 +16,8 @@ export {
   PAPER_LOSSES,
   primaryStatistic,
   type RunSeries,
+  ratioLabel,
+  type SeedEffect,
   testsPaperClaims,
   type Verdict,
   weightRatio,
@@ -28,6 +30,12 @@ export {
   type TrialPoolOptions,
   type TrialRequest,
 } from './pool.js';
+export {
+  DEFAULT_SETTLE_TOLERANCE,
+  evaluatePredictions,
+  type SettlingTime,
+  settlingTimes,
+} from './predictions.js';
 export { type RunOptions, type RunOutcome, runExperiment } from './runner.js';
 export {
   type CifarDataSpec,
