@@ -395,7 +395,7 @@ const list = (values: readonly (number | null)[]) => values.map(f).join(', ');
 function describe(e: CellEffect): string {
   const seeds =
     e.bySeed.length === 0
-      ? `${e.seeds} seed`
+      ? `${e.seeds} seed${e.seeds === 1 ? '' : 's'}`
       : `${e.seeds} seeds (per seed: E ${list(e.bySeed.map((s) => s.early))}; L ${list(e.bySeed.map((s) => s.fractionLeft))})`;
   return `E = ${f(e.early)} (epoch ${e.earlyEpoch}), S_end = ${f(e.late)}, L = ${f(e.fractionLeft)} over ${e.epochs.length} evaluations, ${e.weights.length} weights, ${seeds}; train accuracy at the end ${f(e.trainAccuracy)}`;
 }
