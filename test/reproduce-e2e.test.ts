@@ -38,6 +38,8 @@ describe('iwlab reproduce --preset tiny', () => {
           const rows = store.epochs(r.id);
           expect(rows.filter((e) => e.split === 'test')).toHaveLength(6);
           expect(rows.filter((e) => e.split === 'train')).toHaveLength(6);
+          // The presets' 2-D runs record their training margins (the theory's prediction (c)).
+          expect(rows.filter((e) => e.split === 'train-margins')).toHaveLength(6);
           expect(rows.every((e) => Object.values(e.metrics).every(Number.isFinite))).toBe(true);
           expect(store.artifacts(r.id, 'boundary').map((a) => a.epoch)).toEqual([0, 5]);
         }
@@ -60,6 +62,8 @@ describe('iwlab reproduce --preset tiny', () => {
       expect(html).toContain('Fraction predicted positive per epoch');
       expect(html).toContain('Decision boundaries');
       expect(html).toContain('Training loss');
+      expect(html).toContain('<table id="predictions"');
+      expect(html).toContain('Normalized training margin per epoch');
       expect(html.match(/<svg/g)?.length).toBeGreaterThanOrEqual(4);
       // Opens offline: no scripts, stylesheets or images fetched from anywhere.
       expect(html).not.toMatch(/<script|<link|<img|src="http/);

@@ -58,6 +58,8 @@ function twoD(preset: PresetName, seeds: number): PlanPart {
       every: 1,
       boundaryEpochs: [...boundaryEpochs, epochs],
       boundaryResolution: 41,
+      // The training margins, for the theory's prediction (c); a pass over 512 points per epoch.
+      margins: true,
     },
   };
   // A.3: weight_decay 0.1 (LR) and 0.01 (MLP) under plain SGD equal an L2 penalty of half that.

@@ -13,6 +13,8 @@ import {
   FINISHED_STATUSES,
   groupCells,
   loadRunSeries,
+  MARGINS_SPLIT,
+  marginConvergence,
   type RunSeries,
   type RunStore,
   ratioLabel,
@@ -307,6 +309,12 @@ async function experimentSection(
   else {
     for (const e of effects) parts.push(`<figure>${await finalFractionChart(e, present)}</figure>`);
   }
+  const withMargins = effects.filter((e) => marginConvergence(e) !== null);
+  if (withMargins.length > 0) {
+    parts.push(
+      `<figure>${await curvesChart(withMargins, { title: 'Normalized training margin per epoch, by weight (prediction (c): one value for every weight)', splits: [MARGINS_SPLIT], key: 'normalizedMargin', yTitle: 'normalized margin', logEpochs: synthetic })}</figure>`,
+    );
+  }
   parts.push(
     `<figure>${await curvesChart(effects, { title: 'Training loss (weighted, reduced) per epoch', splits: ['train'], key: 'loss', yTitle: 'train loss', logEpochs: synthetic })}</figure>`,
     // The training row is the interpolation check (reference A.7.6): the claims are about nets
@@ -392,9 +400,10 @@ ${claimsTable(claims, provisional)}
 ${otherLossNote}
 <h2>What the implicit-bias theory predicts</h2>
 <p>Beyond the paper's claims, reference B.14 lists what the theory of gradient descent on separable
-data predicts. That every weight's curve returns to the unweighted one is the second claim above;
-the normalized margins (prediction (c)) are not recorded. This is prediction (b), read on the
-unregularized cells whose weights come in at least two sizes besides 1 (e.g. 4:1 and 16:1).</p>
+data predicts. That every weight's curve returns to the unweighted one is the second claim above.
+Prediction (b) needs unregularized cells whose weights come in at least two sizes besides 1 (e.g.
+4:1 and 16:1); prediction (c) needs runs that recorded their training margins
+(<code>evaluation.margins</code>, on in the presets' 2-D runs).</p>
 ${claimsTable(predictions, provisional, 'predictions')}
 ${sections.join('\n')}
 <h2>Runs</h2>

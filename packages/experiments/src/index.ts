@@ -31,8 +31,11 @@ export {
   type TrialRequest,
 } from './pool.js';
 export {
+  DEFAULT_MARGIN_TOLERANCE,
   DEFAULT_SETTLE_TOLERANCE,
   evaluatePredictions,
+  type MarginConvergence,
+  marginConvergence,
   type SettlingTime,
   settlingTimes,
 } from './predictions.js';
@@ -46,6 +49,7 @@ export {
   type ExperimentSpecInput,
   experimentSpecSchema,
   type LrSpecInput,
+  MARGINS_SPLIT,
   resolveSpec,
   runId,
   type SyntheticDataSpec,

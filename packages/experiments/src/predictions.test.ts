@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { weightRuns } from './__tests__/series.js';
 import { cellEffect, groupCells } from './claims.js';
-import { evaluatePredictions, settlingTimes } from './predictions.js';
+import { evaluatePredictions, marginConvergence, settlingTimes } from './predictions.js';
 
 // Fraction predicted positive over 20 evaluations: each weight starts 0.4·sign(ln r) away from
 // 0.5 and closes in linearly, reaching 0.5 at evaluation `joins(r)` and staying there.
@@ -72,5 +72,58 @@ describe('evaluatePredictions', () => {
     );
     const effect = l2 ? cellEffect(l2) : null;
     expect(effect && evaluatePredictions([effect])[0]?.evidence).toEqual([]);
+  });
+});
+
+describe('margins (prediction (c))', () => {
+  // Normalized margins over 20 evaluations: negative until evaluation 3 (not yet separated), then
+  // each weight's approaches 0.3 from its own start, the gap shrinking by `shrink` per step.
+  const margins = (shrink: number) => (ratio: number) =>
+    Array.from({ length: 20 }, (_, e) =>
+      e < 3 ? -0.1 : 0.3 + 0.1 * Math.log(ratio) * shrink ** (e - 3),
+    );
+  const effectWith = (m: (ratio: number) => number[]) => {
+    const [cell] = groupCells(
+      weightRuns({
+        ratios: [0.25, 1, 4],
+        model: { kind: 'logreg' },
+        curve: curves(() => 4),
+        margins: m,
+      }),
+    );
+    const effect = cell ? cellEffect(cell) : null;
+    if (effect === null) throw new Error('no effect');
+    return effect;
+  };
+  const claimOf = (m: (ratio: number) => number[]) =>
+    evaluatePredictions([effectWith(m)]).find((c) => c.id === 'margins-converge');
+
+  it('finds when every margin turned positive and how far apart they are', () => {
+    const m = marginConvergence(effectWith(margins(0.8)));
+    expect(m?.separatedFrom).toBe(3);
+    expect(m?.relativeSpread.slice(0, 3)).toEqual([null, null, null]);
+    // At evaluation 3: 0.3 ± 0.1·ln 4, mean 0.3: (0.2·ln 4) / 0.3.
+    expect(m?.relativeSpread[3]).toBeCloseTo((0.2 * Math.log(4)) / 0.3, 9);
+  });
+
+  it('reproduces (c) when the margins end within 10% of one another, and never refutes it', () => {
+    const converged = claimOf(margins(0.8));
+    expect(converged?.verdict).toBe('reproduced');
+    expect(converged?.evidence[0]?.numbers).toMatch(/from 0\.924 at epoch 4/);
+    // Still 92% apart at the end: a slow convergence, not a refutation.
+    expect(claimOf(margins(1))?.verdict).toBe('inconclusive');
+    const unseparated = claimOf((r) =>
+      margins(0.8)(r).map((v, e) => (e === 19 && r === 4 ? -0.01 : v)),
+    );
+    expect(unseparated).toMatchObject({ verdict: 'inconclusive' });
+    expect(unseparated?.evidence[0]?.numbers).toMatch(/not separated/);
+  });
+
+  it('has no evidence from runs that did not record margins', () => {
+    const effect = effectOf([0.25, 1, 4], () => 4);
+    expect(marginConvergence(effect)).toBeNull();
+    expect(
+      evaluatePredictions([effect]).find((c) => c.id === 'margins-converge')?.evidence,
+    ).toEqual([]);
   });
 });

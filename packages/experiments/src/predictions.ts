@@ -1,15 +1,19 @@
-// Predictions of the implicit-bias theory (reference B.14) that the claims table does not cover.
-// (a), every weight's curve returns to the unweighted limit, is the 'effect-fades' claim; (c), the
-// normalized margins, needs margins the runner does not record. This is (b): for weighted
+// Predictions of the implicit-bias theory (reference B.14) beyond the paper's claims. (a), every
+// weight's curve returns to the unweighted limit, is the 'effect-fades' claim. (b): for weighted
 // logistic/exponential losses on separable data the weights shift the margins only additively,
 // so each weight's influence decays like 1/log t, and the heavier the weight, the later its curve
-// joins the unweighted one. Read on the seed-averaged curves.
+// joins the unweighted one. (c): the normalized margin converges to the same value for every
+// weight (the runs must record margins: `evaluation.margins`). Read on the seed-averaged curves.
 import { settledFrom } from '@iwlab/metrics';
-import type { CellEffect, Claim, ClaimEvidence, Verdict } from './claims.js';
-import { ratioLabel, testsPaperClaims } from './claims.js';
+import type { CellEffect, Claim, ClaimEvidence, RunSeries, Verdict } from './claims.js';
+import { ratioLabel, testsPaperClaims, weightRatio } from './claims.js';
+import { MARGINS_SPLIT } from './spec.js';
 
 /** How close (fraction units) a weight's curve must stay to the unweighted one to be settled. */
 export const DEFAULT_SETTLE_TOLERANCE = 0.05;
+
+/** Normalized margins within this fraction of their mean: converged to one value. */
+export const DEFAULT_MARGIN_TOLERANCE = 0.1;
 
 export interface SettlingTime {
   /** The weight ratio w[1]/w[0]. */
@@ -79,33 +83,135 @@ function growsWithSize(
   return { verdict, numbers };
 }
 
+export interface MarginConvergence {
+  /** Ascending weight ratios with margins recorded. */
+  readonly weights: number[];
+  /** Per weight, the normalized training margin per evaluation (seeds averaged). */
+  readonly byWeight: number[][];
+  /** The epochs (1-based) of those evaluations. */
+  readonly epochs: number[];
+  /** Per evaluation: (max − min) / mean across weights; null while some margin is ≤ 0. */
+  readonly relativeSpread: (number | null)[];
+  /** The first evaluation (index) from which every weight's margin stays positive; null if none. */
+  readonly separatedFrom: number | null;
+}
+
 /**
- * The theory's prediction (b) as a claim: judged on the unregularized cells trained with the
- * paper's loss, as the 'effect-fades' claim is. Cells whose weights come in one size only (the
- * small preset's 1:4 and 4:1) cannot test it.
+ * The normalized training margins of a cell's weights over the epochs (split 'train-margins',
+ * key 'normalizedMargin'); null when its runs did not record them or it has one weight.
+ */
+export function marginConvergence(effect: CellEffect): MarginConvergence | null {
+  const runs = effect.cell.runs.filter(
+    (r) => r.series[MARGINS_SPLIT]?.normalizedMargin !== undefined,
+  );
+  const length = Math.min(effect.epochs.length, ...runs.map((r) => r.epochs.length));
+  const byRatio = new Map<number, RunSeries[]>();
+  for (const run of runs) {
+    const ratio = weightRatio(run.spec);
+    byRatio.set(ratio, [...(byRatio.get(ratio) ?? []), run]);
+  }
+  if (byRatio.size < 2 || length === 0) return null;
+  const weights = [...byRatio.keys()].sort((a, b) => a - b);
+  const byWeight = weights.map((w) => {
+    const list = byRatio.get(w) as RunSeries[];
+    return Array.from(
+      { length },
+      (_, e) =>
+        list.reduce(
+          (sum, r) => sum + ((r.series[MARGINS_SPLIT]?.normalizedMargin ?? [])[e] ?? Number.NaN),
+          0,
+        ) / list.length,
+    );
+  });
+  const relativeSpread = Array.from({ length }, (_, e) => {
+    const column = byWeight.map((m) => m[e] as number);
+    if (column.some((v) => !(v > 0))) return null;
+    const mean = column.reduce((a, b) => a + b, 0) / column.length;
+    return (Math.max(...column) - Math.min(...column)) / mean;
+  });
+  let separatedFrom: number | null = null;
+  for (let e = length - 1; e >= 0 && relativeSpread[e] !== null; e--) separatedFrom = e;
+  return {
+    weights,
+    byWeight,
+    epochs: effect.epochs.slice(0, length),
+    relativeSpread,
+    separatedFrom,
+  };
+}
+
+/**
+ * Prediction (c) for one cell: reproduced when the normalized margins end within the tolerance
+ * of one another; inconclusive when they do not (the convergence is asymptotic, at a rate like
+ * 1/log t, so no finite run refutes it: the numbers say whether the gap shrank) or when some run
+ * has not separated its training data at the end.
+ */
+function marginsConverge(
+  m: MarginConvergence,
+  tolerance: number,
+): { verdict: Verdict; numbers: string } {
+  const last = m.relativeSpread.at(-1) ?? null;
+  const ends = m.weights
+    .map(
+      (w, i) => `${ratioLabel(w)} ${((m.byWeight[i] ?? []).at(-1) ?? Number.NaN).toPrecision(3)}`,
+    )
+    .join(', ');
+  if (last === null || m.separatedFrom === null) {
+    return {
+      verdict: 'inconclusive',
+      numbers: `some run has not separated its training data at the end (normalized margins ${ends})`,
+    };
+  }
+  const first = m.relativeSpread[m.separatedFrom] as number;
+  return {
+    verdict: last <= tolerance ? 'reproduced' : 'inconclusive',
+    numbers: `normalized margins at epoch ${m.epochs.at(-1)}: ${ends}; relative spread (max − min) / mean ${last.toFixed(3)}, from ${first.toFixed(3)} at epoch ${m.epochs[m.separatedFrom]} when every run had first separated its training data for good`,
+  };
+}
+
+const agreed = (evidence: readonly ClaimEvidence[]): Verdict => {
+  const first = evidence[0]?.verdict;
+  return first !== undefined && evidence.every((e) => e.verdict === first) ? first : 'inconclusive';
+};
+
+/**
+ * The theory's predictions (b) and (c) as claims, judged on the unregularized cells trained with
+ * the paper's loss, as the 'effect-fades' claim is. Cells whose weights come in one size only
+ * (the small preset's 1:4 and 4:1) cannot test (b); cells without recorded margins cannot test
+ * (c).
  */
 export function evaluatePredictions(
   effects: readonly CellEffect[],
   tolerance = DEFAULT_SETTLE_TOLERANCE,
+  marginTolerance = DEFAULT_MARGIN_TOLERANCE,
 ): Claim[] {
-  const evidence: ClaimEvidence[] = effects
-    .filter((e) => e.cell.arm === 'none' && testsPaperClaims(e.cell))
-    .flatMap((e) => {
-      const times = settlingTimes(e, tolerance);
-      const judged = times === null ? null : growsWithSize(times);
-      return judged === null ? [] : [{ cell: e.cell.label, ...judged }];
-    });
-  const first = evidence[0]?.verdict;
+  const judged = effects.filter((e) => e.cell.arm === 'none' && testsPaperClaims(e.cell));
+  const settling: ClaimEvidence[] = judged.flatMap((e) => {
+    const times = settlingTimes(e, tolerance);
+    const verdict = times === null ? null : growsWithSize(times);
+    return verdict === null ? [] : [{ cell: e.cell.label, ...verdict }];
+  });
+  const margins: ClaimEvidence[] = judged.flatMap((e) => {
+    const m = marginConvergence(e);
+    return m === null ? [] : [{ cell: e.cell.label, ...marginsConverge(m, marginTolerance) }];
+  });
   return [
     {
       id: 'settling-grows-with-weight',
       statement:
         'The heavier the weight, the later its curve joins the unweighted one (time to converge grows with |ln r|)',
       source: 'B.14 prediction (b); Xu, Ye & Ruan 2021 (rates not read, see B.14)',
-      verdict:
-        first !== undefined && evidence.every((e) => e.verdict === first) ? first : 'inconclusive',
-      evidence,
+      verdict: agreed(settling),
+      evidence: settling,
       rule: `unregularized cells with weights of at least two sizes |ln r| besides 1: a weight settles at the first epoch from which its fraction predicted as class 1 (seeds averaged) stays within ${tolerance} of the unweighted run's to the end; a size settles when both r and 1/r have. Reproduced when the settling epoch never falls as |ln r| grows and the largest size settles later than the smallest; not reproduced when a larger size settles earlier; inconclusive otherwise, or when the cells disagree`,
+    },
+    {
+      id: 'margins-converge',
+      statement: 'The normalized training margin converges to the same value for every weight',
+      source: 'B.14 prediction (c); Soudry et al. 2018, Lyu & Li 2020',
+      verdict: agreed(margins),
+      evidence: margins,
+      rule: `unregularized cells that recorded margins (evaluation.margins): min_i margin_i / ‖θ‖₂ for logistic regression (kernel and bias: the theory's exact setting), / Π_l ‖W_l‖_F over the kernels for deeper nets (a heuristic: their biases break homogeneity); seeds averaged. Reproduced when at the last evaluation every weight's margin is positive and (max − min) / mean ≤ ${marginTolerance}; otherwise inconclusive, never "not reproduced": the convergence is asymptotic (like 1/log t), so a finite run cannot refute it`,
     },
   ];
 }

@@ -79,6 +79,33 @@ describe('runExperiment', () => {
     store.close();
   });
 
+  it("records the training set's margins when asked, without changing the other numbers", async () => {
+    const dir = temp();
+    const store = new RunStore(join(dir, 'runs.sqlite'));
+    const plain = resolveSpec(tinySpec({ epochs: 3 }));
+    const withMargins = resolveSpec(tinySpec({ epochs: 3, evaluation: { margins: true } }));
+    const a = await runExperiment(plain, { store, checkpointDir: join(dir, 'ck') });
+    const b = await runExperiment(withMargins, { store, checkpointDir: join(dir, 'ck') });
+    const rows = store.epochs(b.id);
+    expect(rows.map((r) => `${r.epoch}:${r.split}`)).toEqual(
+      [0, 1, 2].flatMap((e) => [`${e}:test`, `${e}:train`, `${e}:train-margins`]),
+    );
+    const margins = rows.filter((r) => r.split === 'train-margins').map((r) => r.metrics);
+    for (const m of margins) {
+      // Logistic regression: min margin / ‖θ‖₂ over kernel and bias.
+      expect(m.normalizedMargin).toBeCloseTo(
+        (m.minMargin as number) / (m.parameterNorm as number),
+        5,
+      );
+      expect(m.minMargin).toBeLessThanOrEqual(m['classMinMargin.positive'] as number);
+    }
+    // The margins' evaluation reads the model and nothing else: the same training, same numbers.
+    const others = (id: string) =>
+      withoutTime(store.epochs(id).filter((r) => r.split !== 'train-margins'));
+    expect(others(b.id)).toEqual(others(a.id));
+    store.close();
+  });
+
   it('records a failure with its message and keeps the row', async () => {
     const dir = temp();
     const store = new RunStore(join(dir, 'runs.sqlite'));

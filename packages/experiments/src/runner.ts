@@ -17,12 +17,14 @@ import {
   decisionBoundaryGrid,
   evaluateSets,
   fractionPredicted,
+  type MarginNormalization,
+  marginMetrics,
 } from '@iwlab/metrics';
-import { createModel, type ZooSpec } from '@iwlab/models';
+import { createModel, type ZooModel, type ZooSpec } from '@iwlab/models';
 import { type EpochRecord, type LrSpec, type OptimizerSpec, train } from '@iwlab/train';
 import { loadRunData, type RunData, sigmaMax } from './internal/data.js';
 import { gitCommit, packageVersions } from './internal/provenance.js';
-import { dataShape, type ExperimentSpec, runId } from './spec.js';
+import { dataShape, type ExperimentSpec, MARGINS_SPLIT, runId } from './spec.js';
 import type { RunStore } from './store.js';
 
 export interface RunOptions {
@@ -107,6 +109,18 @@ function bounds(x: ArrayLike<number>): { x: [number, number]; y: [number, number
   return { x: [x0 - px, x1 + px], y: [y0 - py, y1 + py] };
 }
 
+/**
+ * How a model's margins are normalized. Logistic regression: by ‖θ‖₂ over kernel and bias, the
+ * setting of Soudry et al. (a linear model on [x, 1]), where the theory is exact. Deeper models
+ * have biases, so no normalization is exactly scale-invariant: the product of the kernels'
+ * Frobenius norms, the usual heuristic (read it as one).
+ */
+function marginNormalization(model: ZooModel): MarginNormalization {
+  return model.spec.kind === 'logreg'
+    ? { kind: 'global', degree: 1, parameters: () => model.trainableVariables }
+    : { kind: 'layerProduct', parameters: () => model.regularizedVariables };
+}
+
 const round = (v: number, digits: number) => Number(v.toFixed(digits));
 
 /** Runs (or resumes, or skips) one experiment and stores everything it produces. */
@@ -172,6 +186,11 @@ export async function runExperiment(
       .filter((s) => !s.labeled)
       .map((s) => toEvalSet(s.name, s.data, evalOptions));
     const metricOptions = { numClasses, classNames: data.classNames, confusion: false };
+    // The training set once more, in evaluation mode, for its margins (prediction (c)).
+    const marginSet =
+      spec.evaluation.margins === true
+        ? toEvalSet(MARGINS_SPLIT, data.train, evalOptions)
+        : undefined;
     model = createModel({
       ...spec.model,
       inputShape,
@@ -217,14 +236,33 @@ export async function runExperiment(
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       callbacks: {
         onEvaluation: async ({ epoch }) => {
-          if (unlabeled.length === 0) return;
-          extra.set(
-            epoch,
+          const values: Record<string, MetricValues> = {};
+          if (unlabeled.length > 0) {
             // fractionPredicted reads predictions only, so the label -1 of these sets is fine.
-            await evaluateSets(trained, unlabeled, [
-              fractionPredicted({ numClasses, classNames: data.classNames }),
-            ]),
-          );
+            Object.assign(
+              values,
+              await evaluateSets(trained, unlabeled, [
+                fractionPredicted({ numClasses, classNames: data.classNames }),
+              ]),
+            );
+          }
+          if (marginSet !== undefined) {
+            Object.assign(
+              values,
+              await evaluateSets(
+                trained,
+                [marginSet],
+                [
+                  marginMetrics({
+                    numClasses,
+                    classNames: data.classNames,
+                    normalization: marginNormalization(trained),
+                  }),
+                ],
+              ),
+            );
+          }
+          if (Object.keys(values).length > 0) extra.set(epoch, values);
         },
         onEpochEnd: async ({ record }) => {
           store.recordEpoch(id, record.epoch, 'train', trainSplit(record));

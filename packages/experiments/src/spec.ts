@@ -112,12 +112,21 @@ const optimizerSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/** The split a spec's `evaluation.margins` records the training set's margins under. */
+export const MARGINS_SPLIT = 'train-margins';
+
 const evaluationSchema = z.strictObject({
   /** Evaluate every k epochs (the last epoch always). */
   every: positiveInt.default(1),
   /** 2-D data only: decision-boundary snapshots after these epochs (1-based, as in A.3). */
   boundaryEpochs: z.array(positiveInt).default([]),
   boundaryResolution: int.min(2).max(200).default(41),
+  /**
+   * Also record the training set's margins at each evaluation (split 'train-margins'): the
+   * smallest margin and the normalized one, for the implicit-bias theory's prediction (c).
+   * Optional with no default, so specs written before it keep their run ids.
+   */
+  margins: z.boolean().optional(),
 });
 
 export const experimentSpecSchema = z.strictObject({

@@ -1,6 +1,6 @@
 // Finished runs with made-up series, one per weight ratio, for the claims and predictions tests.
 import type { RunSeries } from '../claims.js';
-import { resolveSpec, runId } from '../spec.js';
+import { MARGINS_SPLIT, resolveSpec, runId } from '../spec.js';
 import { tinySpec } from './specs.js';
 
 export interface WeightRunsOptions {
@@ -11,6 +11,8 @@ export interface WeightRunsOptions {
   readonly overrides?: Parameters<typeof tinySpec>[0];
   /** Training accuracy per evaluation (default none recorded). */
   readonly trainAccuracy?: readonly number[];
+  /** The normalized training margin per evaluation for a weight ratio (default none recorded). */
+  readonly margins?: (ratio: number) => number[];
 }
 
 export function weightRuns(options: WeightRunsOptions): RunSeries[] {
@@ -31,6 +33,9 @@ export function weightRuns(options: WeightRunsOptions): RunSeries[] {
       series: {
         test: { 'fractionPredicted.positive': values },
         ...(options.trainAccuracy ? { train: { accuracy: [...options.trainAccuracy] } } : {}),
+        ...(options.margins
+          ? { [MARGINS_SPLIT]: { normalizedMargin: options.margins(ratio) } }
+          : {}),
       },
     };
   });
