@@ -65,12 +65,20 @@ describe('readSweepFile', () => {
     await expect(readSweepFile(badLoss)).rejects.toThrow(/loss\.name/);
   });
 
-  it('reads the example the README points to', async () => {
-    const example = fileURLToPath(new URL('../examples/losses-2d.json', import.meta.url));
-    const sweep = await readSweepFile(example);
-    expect(sweep.points).toHaveLength(24);
-    expect(new Set(sweep.points.map((p) => p.spec.loss.name))).toEqual(
+  it('reads the examples the README points to', async () => {
+    const example = (name: string) =>
+      readSweepFile(fileURLToPath(new URL(`../examples/${name}`, import.meta.url)));
+    const losses = await example('losses-2d.json');
+    expect(losses.points).toHaveLength(24);
+    expect(new Set(losses.points.map((p) => p.spec.loss.name))).toEqual(
       new Set(['ce', 'poly', 'exponential']),
     );
+    const moons = await example('moons-imbalanced.json');
+    expect(moons.points).toHaveLength(4);
+    expect(moons.points[0]?.spec).toMatchObject({
+      shift: { kind: 'subsample', fractions: [0.1, 1] },
+      weights: { kind: 'ratio', ratio: 0.1 },
+      epochs: 10_000,
+    });
   });
 });
