@@ -26,6 +26,12 @@ describe('iwlab reproduce --preset tiny', () => {
       const first = await run(process.execPath, args, { cwd: dir });
       expect(first.stdout).toMatch(/\[4\/4\] done/);
       expect(first.stdout).not.toContain('provisional');
+      // The tiny 2-D runs record margins, so the theory's prediction (c) is printed; (b) needs
+      // weights of two sizes (the preset has 1:10 and 10:1 only) and is not.
+      expect(first.stdout).toMatch(
+        /(reproduced|inconclusive) +The normalized training margin converges/,
+      );
+      expect(first.stdout).not.toContain('The heavier the weight');
 
       const store = new RunStore(db);
       try {
@@ -187,6 +193,8 @@ describe('iwlab sweep', () => {
         { cwd: dir },
       );
       expect(stdout).toContain('4 runs (Two losses on moons)');
+      // No margins recorded, one size of weight: neither prediction can be tested, so neither prints.
+      expect(stdout).not.toMatch(/normalized training margin|heavier the weight/);
       expect(stdout).toMatch(/\[4\/4\] done .*loss poly\(alpha=2, type=logit\)/);
       const html = readFileSync(out, 'utf8');
       expect(html).toContain('<title>Two losses on moons</title>');
