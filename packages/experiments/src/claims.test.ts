@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { type WeightRunsOptions, weightRuns } from './__tests__/series.js';
 import type { tinySpec } from './__tests__/specs.js';
-import { cellEffect, evaluateClaims, groupCells, type RunSeries, ratioLabel } from './claims.js';
+import {
+  cellEffect,
+  evaluateClaims,
+  groupCells,
+  type RunSeries,
+  ratioLabel,
+  weightRatio,
+} from './claims.js';
 
 // Fraction predicted positive over 10 evaluations for weight ratios 1/4, 1, 4: the curves start
 // `early` apart from 0.5 and end `late` apart.
@@ -111,9 +118,10 @@ describe('evaluateClaims', () => {
       'reproduced',
     ]);
     expect(byId['early-effect']?.verdict).toBe('inconclusive');
-    // mlp keeps all of it; logreg keeps L = 0.35, between the thresholds.
+    // mlp had no early effect to fade (E 0.05 < 0.1); logreg keeps L = 0.35, between the
+    // thresholds. (A persisting effect, not reproduced: the separation test below.)
     expect(byId['effect-fades']?.evidence.map((e) => e.verdict)).toEqual([
-      'not reproduced',
+      'inconclusive',
       'inconclusive',
     ]);
     expect(byId['dropout-does-not']?.verdict).toBe('not reproduced');
@@ -240,5 +248,56 @@ describe('evaluateClaims', () => {
     expect(kept(0.97)?.verdict).toBe('inconclusive');
     expect(kept(0.97)?.evidence[0]?.numbers).toMatch(/train accuracy at the end 0\.970/);
     expect(kept(1)?.verdict).toBe('not reproduced');
+  });
+
+  it('does not judge fading where there was no early effect to fade', () => {
+    // E = 0.004 (noise-sized) and S_end 0.02: L = 5 would read "persisted".
+    const fades = evaluateClaims(
+      effects(cell({ kind: 'mlp' }, 0.004, 0.02, {}, { trainAccuracy: Array(10).fill(1) })),
+    ).find((c) => c.id === 'effect-fades');
+    expect(fades?.verdict).toBe('inconclusive');
+  });
+
+  it('does not count a run without a training accuracy as separated', () => {
+    // Two runs separated, the third recorded no training accuracy: not known to be separated.
+    const runs = cell({ kind: 'mlp' }, 0.4, 0.3, {}, { trainAccuracy: Array(10).fill(1) }).map(
+      (r, i) => (i === 2 ? { ...r, series: { test: r.series.test ?? {} } } : r),
+    );
+    const [e] = effects(runs);
+    expect(e).toMatchObject({ trainAccuracy: 1, separated: false });
+    expect(
+      evaluateClaims([e as NonNullable<typeof e>]).find((c) => c.id === 'effect-fades')?.verdict,
+    ).toBe('inconclusive');
+    const none = effects(cell({ kind: 'mlp' }, 0.4, 0.3));
+    expect(none[0]).toMatchObject({ trainAccuracy: null, separated: null });
+  });
+
+  it("reads each seed's contrast only from seeds that ran the cell's lowest and highest weight", () => {
+    // Seed 2 lacks weight 1/4: its own contrast would compare 4 with 1, another pair.
+    const list = effects(
+      cell({ kind: 'mlp' }, 0.4, 0.02, { seed: 1 }),
+      cell({ kind: 'mlp' }, 0.4, 0.02, { seed: 3 }),
+      cell({ kind: 'mlp' }, 0.4, 0.02, { seed: 2 }).filter((r) => weightRatio(r.spec) !== 0.25),
+    );
+    expect(list[0]?.seeds).toBe(3);
+    expect(list[0]?.bySeed.map((s) => s.seed)).toEqual([1, 3]);
+  });
+
+  it('checks an arm of several seeds against an unregularized cell of one', () => {
+    // The unregularized cell has seed 1 only; L2's seed 1 keeps 0.2 more, its seed 2 nothing.
+    const list = effects(
+      cell({ kind: 'mlp' }, 0.4, 0.02, { seed: 1 }),
+      cell({ kind: 'mlp', l2: 0.01 }, 0.4, 0.22, { seed: 1 }),
+      cell({ kind: 'mlp', l2: 0.01 }, 0.4, 0.03, { seed: 2 }),
+    );
+    const l2 = evaluateClaims(list).find((c) => c.id === 'l2-keeps');
+    // The mean difference (0.105) alone would say reproduced; seed 1 is the only pair (0.200).
+    expect(l2?.evidence[0]?.numbers).toMatch(/difference 0\.105 \(per seed: 0\.200\)/);
+    expect(l2?.verdict).toBe('reproduced');
+    // One seed each: no per-seed list, the average is the one pair.
+    const single = evaluateClaims(
+      effects(cell({ kind: 'mlp' }, 0.4, 0.02), cell({ kind: 'mlp', l2: 0.01 }, 0.4, 0.2)),
+    ).find((c) => c.id === 'l2-keeps');
+    expect(single?.evidence[0]?.numbers).not.toContain('per seed');
   });
 });

@@ -87,14 +87,23 @@ export interface CellEffect {
   readonly late: number;
   /** L = S_end / E; null when E ≤ 0 (no early effect in the weights' direction). */
   readonly fractionLeft: number | null;
-  /** E, S_end and L per seed, ascending; empty with a single seed. */
+  /**
+   * E, S_end and L per seed, ascending, from the seeds that ran both the cell's lowest and highest
+   * weight; empty with a single seed.
+   */
   readonly bySeed: readonly SeedEffect[];
   /**
-   * The lowest training accuracy among the cell's runs at their last evaluation (over that
-   * epoch's training batches, in training mode); null when the runs did not record it. Below 1:
-   * some run had not yet separated its training data, the regime the paper's claims are about.
+   * The lowest training accuracy among the cell's runs at the cell's last evaluation (the last
+   * one every run has; over that epoch's training batches, in training mode); null when no run
+   * recorded it.
    */
   readonly trainAccuracy: number | null;
+  /**
+   * Whether every run had separated its training data by then (training accuracy 1): the regime
+   * the paper's claims are about. False too when some run did not record it while others did;
+   * null when none did.
+   */
+  readonly separated: boolean | null;
 }
 
 export type Verdict = 'reproduced' | 'not reproduced' | 'inconclusive';
@@ -344,16 +353,20 @@ export function cellEffect(cell: Cell): CellEffect | null {
   const effect = weightEffect(runs);
   const measures = measure(effect.contrast);
   const seeds = [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b);
+  const [lowest, highest] = [effect.weights[0], effect.weights.at(-1)];
+  // A seed's own contrast must compare the same two weights as the cell's.
   const bySeed =
     seeds.length < 2
       ? []
       : seeds.flatMap((seed) => {
           const own = runs.filter((r) => r.seed === seed);
-          if (new Set(own.map((r) => r.weight)).size < 2) return [];
+          const weights = new Set(own.map((r) => r.weight));
+          if (!weights.has(lowest as number) || !weights.has(highest as number)) return [];
           const m = measure(weightEffect(own).contrast);
           return [{ seed, early: m.early, late: m.late, fractionLeft: m.fractionLeft }];
         });
   const accuracies = usable.map((r) => lastFinite(r.series.train?.accuracy, length));
+  const recorded = accuracies.filter((a): a is number => a !== null);
   const epochs = (usable[0] as RunSeries).epochs.slice(0, length).map((e) => e + 1);
   return {
     cell,
@@ -368,9 +381,11 @@ export function cellEffect(cell: Cell): CellEffect | null {
     late: measures.late,
     fractionLeft: measures.fractionLeft,
     bySeed,
-    trainAccuracy: accuracies.some((a) => a === null)
-      ? null
-      : Math.min(...(accuracies as number[])),
+    trainAccuracy: recorded.length === 0 ? null : Math.min(...recorded),
+    separated:
+      recorded.length === 0
+        ? null
+        : recorded.length === accuracies.length && recorded.every((a) => a >= 1),
   };
 }
 
@@ -441,14 +456,23 @@ export function evaluateClaims(
     d >= t.keeps ? 'reproduced' : d <= t.keepsNot ? 'not reproduced' : 'inconclusive';
   const invert = (v: Verdict): Verdict =>
     v === 'reproduced' ? 'not reproduced' : v === 'not reproduced' ? 'reproduced' : v;
-  // S_end(arm) − S_end(none), averaged and per seed that both cells ran.
+  // A cell's S_end per seed; a cell of one seed has just its own.
+  const lateBySeed = (e: CellEffect): Map<number, number> =>
+    e.seeds === 1
+      ? new Map([[(e.cell.runs[0] as RunSeries).spec.seed, e.late]])
+      : new Map(e.bySeed.map((s) => [s.seed, s.late]));
+  // S_end(arm) − S_end(none), averaged and per seed that both cells ran (none when neither cell
+  // has more than one seed: the one pair would be the average again).
   const differences = (arm: CellEffect, none: CellEffect) => {
-    const other = new Map(none.bySeed.map((s) => [s.seed, s.late]));
-    const perSeed = arm.bySeed.flatMap((s) => {
-      const late = other.get(s.seed);
-      return late === undefined ? [] : [s.late - late];
-    });
-    return { mean: arm.late - none.late, perSeed: perSeed.length < 2 ? [] : perSeed };
+    const other = lateBySeed(none);
+    const perSeed =
+      arm.seeds < 2 && none.seeds < 2
+        ? []
+        : [...lateBySeed(arm)].flatMap(([seed, late]) => {
+            const reference = other.get(seed);
+            return reference === undefined ? [] : [late - reference];
+          });
+    return { mean: arm.late - none.late, perSeed };
   };
   const versus = (arm: Arm, flip: boolean, swap: boolean): ClaimEvidence[] =>
     base(arm).flatMap((e) => {
@@ -477,23 +501,25 @@ export function evaluateClaims(
     ),
     numbers: describe(e),
   }));
-  // The paper says the effect fades once the net separates its training data: a cell that kept
-  // the effect without getting there has not tested it (train longer).
-  const faded = (left: number | null, separated: boolean): Verdict =>
-    left === null
+  // There must have been an early effect to fade (L of a noise-sized E means nothing). And the
+  // paper says the effect fades once the net separates its training data: a cell that kept the
+  // effect without getting there has not tested it (train longer). Not recorded at all (null):
+  // judged by L alone.
+  const faded = (m: { early: number; fractionLeft: number | null }, separated: boolean) =>
+    m.fractionLeft === null || m.early < t.earlyEffect
       ? 'inconclusive'
-      : Math.abs(left) <= t.faded
+      : Math.abs(m.fractionLeft) <= t.faded
         ? 'reproduced'
-        : Math.abs(left) >= t.persisted && separated
+        : Math.abs(m.fractionLeft) >= t.persisted && separated
           ? 'not reproduced'
           : 'inconclusive';
   const fades = base('none').map((e) => {
-    const separated = e.trainAccuracy === null || e.trainAccuracy >= 1;
+    const separated = e.separated !== false;
     return {
       cell: e.cell.label,
       verdict: agreeAcrossSeeds(
-        faded(e.fractionLeft, separated),
-        e.bySeed.map((s) => faded(s.fractionLeft, separated)),
+        faded(e, separated),
+        e.bySeed.map((s) => faded(s, separated)),
       ),
       numbers: describe(e),
     };
@@ -514,7 +540,7 @@ export function evaluateClaims(
       statement: 'Without regularization the effect of the weights fades over the epochs',
       source: 'A.1 finding 1; A.4.7',
       evidence: fades,
-      rule: `unregularized cells: |L| = |S_end / E| ≤ ${t.faded}: faded; ≥ ${t.persisted}: persisted, when every run separated its training data (train accuracy 1 at the end; else inconclusive: train longer); between: inconclusive; ${seedRule}`,
+      rule: `unregularized cells with an early effect (E ≥ ${t.earlyEffect}, else inconclusive): |L| = |S_end / E| ≤ ${t.faded}: faded; ≥ ${t.persisted}: persisted, when every run separated its training data (train accuracy 1 at the end; else inconclusive: train longer); between: inconclusive; ${seedRule}`,
     },
     {
       id: 'l2-keeps',
@@ -546,7 +572,7 @@ export function evaluateClaims(
         ...e,
         numbers: e.numbers.replace('difference', 'difference (batchnorm − none)'),
       })),
-      rule: `reproduced when S_end(none) − S_end(batchnorm) ≥ ${t.keeps}; ≤ ${t.keepsNot}: not; between: inconclusive`,
+      rule: `reproduced when S_end(none) − S_end(batchnorm) ≥ ${t.keeps}; ≤ ${t.keepsNot}: not; between: inconclusive; ${seedRule} (seeds paired)`,
     },
   ];
   return claims.map((c) => ({ ...c, verdict: combine(c.evidence) }));

@@ -119,6 +119,27 @@ describe('margins (prediction (c))', () => {
     expect(unseparated?.evidence[0]?.numbers).toMatch(/not separated/);
   });
 
+  it('does not let the seed average hide a run that has not separated', () => {
+    // Seeds 1 and 3 converge; seed 2's 4:1 run stays at −0.02 throughout. Averaged, every margin
+    // looks positive at the end.
+    const runs = [1, 2, 3].flatMap((seed) =>
+      weightRuns({
+        ratios: [0.25, 1, 4],
+        model: { kind: 'logreg' },
+        overrides: { seed },
+        curve: curves(() => 4),
+        margins: (r) => (seed === 2 && r === 4 ? Array(20).fill(-0.02) : margins(0.8)(r)),
+      }),
+    );
+    const [cell] = groupCells(runs);
+    const effect = cell ? cellEffect(cell) : null;
+    if (effect === null) throw new Error('no effect');
+    expect(marginConvergence(effect)?.separatedFrom).toBeNull();
+    expect(evaluatePredictions([effect]).find((c) => c.id === 'margins-converge')?.verdict).toBe(
+      'inconclusive',
+    );
+  });
+
   it('has no evidence from runs that did not record margins', () => {
     const effect = effectOf([0.25, 1, 4], () => 4);
     expect(marginConvergence(effect)).toBeNull();

@@ -90,7 +90,10 @@ export interface MarginConvergence {
   readonly byWeight: number[][];
   /** The epochs (1-based) of those evaluations. */
   readonly epochs: number[];
-  /** Per evaluation: (max − min) / mean across weights; null while some margin is ≤ 0. */
+  /**
+   * Per evaluation: (max − min) / mean across weights of the seed-averaged margins; null while
+   * some run's own margin is ≤ 0 (it has not separated its training data).
+   */
   readonly relativeSpread: (number | null)[];
   /** The first evaluation (index) from which every weight's margin stays positive; null if none. */
   readonly separatedFrom: number | null;
@@ -123,9 +126,12 @@ export function marginConvergence(effect: CellEffect): MarginConvergence | null 
         ) / list.length,
     );
   });
+  // Separated means every run's own margin is positive: an average over seeds could hide one.
+  const everyRunSeparated = (e: number) =>
+    runs.every((r) => ((r.series[MARGINS_SPLIT]?.normalizedMargin ?? [])[e] ?? Number.NaN) > 0);
   const relativeSpread = Array.from({ length }, (_, e) => {
     const column = byWeight.map((m) => m[e] as number);
-    if (column.some((v) => !(v > 0))) return null;
+    if (!everyRunSeparated(e)) return null;
     const mean = column.reduce((a, b) => a + b, 0) / column.length;
     return (Math.max(...column) - Math.min(...column)) / mean;
   });

@@ -79,5 +79,8 @@ describe('runId', () => {
     // would make every stored run look unfinished. (Pinned from the store format of session 7.)
     expect(runId(resolveSpec(tinySpec()))).toBe('c57465ed9c259333');
     expect(canonicalJson(resolveSpec(tinySpec()))).not.toContain('margins');
+    expect(runId(resolveSpec(tinySpec({ evaluation: { margins: false } })))).toBe(
+      'c57465ed9c259333',
+    );
   });
 });

@@ -245,8 +245,11 @@ export function resolveSpec(input: unknown): ExperimentSpec {
       });
     }
   });
+  // `margins: false` means what leaving it out means: it must give the same id.
+  const { margins, ...evaluation } = spec.evaluation;
   return {
     ...spec,
+    evaluation: margins === true ? { ...evaluation, margins } : evaluation,
     model: model as ExperimentSpec['model'],
     loss: { name: spec.loss.name, params: lossParams },
     optimizer: spec.optimizer as ExperimentSpec['optimizer'],
