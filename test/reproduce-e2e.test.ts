@@ -32,6 +32,7 @@ describe('iwlab reproduce --preset tiny', () => {
         /(reproduced|inconclusive) +The normalized training margin converges/,
       );
       expect(first.stdout).not.toContain('The heavier the weight');
+      expect(first.stdout).toContain('note: some cells have one seed');
 
       const store = new RunStore(db);
       try {
@@ -183,6 +184,7 @@ describe('iwlab sweep', () => {
                 { kind: 'ratio', ratio: 4 },
               ],
             },
+            { path: 'seed', values: [0, 1] },
           ],
         }),
       );
@@ -192,10 +194,12 @@ describe('iwlab sweep', () => {
         [CLI, 'sweep', file, '--jobs', '1', '--db', join(dir, 'runs.sqlite'), '--out', out],
         { cwd: dir },
       );
-      expect(stdout).toContain('4 runs (Two losses on moons)');
+      expect(stdout).toContain('8 runs (Two losses on moons)');
       // No margins recorded, one size of weight: neither prediction can be tested, so neither prints.
       expect(stdout).not.toMatch(/normalized training margin|heavier the weight/);
-      expect(stdout).toMatch(/\[4\/4\] done .*loss poly\(alpha=2, type=logit\)/);
+      expect(stdout).toMatch(/\[8\/8\] done .*loss poly\(alpha=2, type=logit\)/);
+      // Two seeds in every cell: the verdicts were checked on each, no one-seed note.
+      expect(stdout).not.toContain('one seed');
       const html = readFileSync(out, 'utf8');
       expect(html).toContain('<title>Two losses on moons</title>');
       expect(html).toContain('A smoke test of iwlab sweep.');

@@ -324,6 +324,11 @@ async function writeReport(
     const tested = report.predictions.filter((p) => p.evidence.length > 0);
     for (const claim of [...report.claims, ...tested])
       out(`  ${`${claim.verdict}${tag}`.padEnd(report.provisional ? 29 : 15)} ${claim.statement}`);
+    if (report.effects.some((e) => e.seeds < 2)) {
+      out(
+        "note: some cells have one seed, so their verdicts cannot tell the weights' effect from seed noise (reproduce --seeds 3, or a seed axis in a sweep file)",
+      );
+    }
   } finally {
     store.close();
   }
