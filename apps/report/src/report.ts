@@ -389,8 +389,9 @@ contrast of the fraction of test points predicted as class 1 (positive, or dog) 
 highest and the lowest weight is computed at every evaluation (seeds averaged first; signed, so
 noise averages out instead of passing for an effect). E is its maximum in the first ⌈T/10⌉ of T
 evaluations, S_end its mean over the last ⌈T/10⌉, L = S_end / E. Thresholds: early effect
-E ≥ ${t.earlyEffect}; faded |L| ≤ ${t.faded}, persisted |L| ≥ ${t.persisted} (only in a cell whose runs
-all reached training accuracy 1: the paper speaks of nets that separate their training data);
+E ≥ ${t.earlyEffect}; faded |L| ≤ ${t.faded}, persisted |L| ≥ ${t.persisted} (judged only where E reached
+${t.earlyEffect}, and "persisted" only in a cell whose runs all reached training accuracy 1: the paper
+speaks of nets that separate their training data);
 an arm keeps more of the effect than the unregularized cell when its S_end is ≥ ${t.keeps} higher,
 and no more when ≤ ${t.keepsNot}. With several seeds, each seed alone must reach the verdict too.
 A claim is reproduced (or not) when every cell that tests it agrees; otherwise, or with no cell, it is inconclusive.</p>
