@@ -80,6 +80,11 @@ export interface CellEffect {
   readonly spread: number[];
   /** Per evaluation: the highest weight's mean minus the lowest weight's, signed. */
   readonly contrast: number[];
+  /**
+   * Per weight (order of `weights`), per evaluation: |mean_w − mean of weight 1|, how far each
+   * curve is from the unweighted one; null without an unweighted run.
+   */
+  readonly deviation: number[][] | null;
   /** E: the largest contrast in the early window, and the epoch (1-based) it was reached. */
   readonly early: number;
   readonly earlyEpoch: number;
@@ -376,6 +381,7 @@ export function cellEffect(cell: Cell): CellEffect | null {
     meanByWeight: effect.meanByWeight,
     spread: effect.spread,
     contrast: effect.contrast,
+    deviation: effect.deviation,
     early: measures.early,
     earlyEpoch: epochs[measures.earlyIndex] ?? 1,
     late: measures.late,
@@ -391,7 +397,8 @@ export function cellEffect(cell: Cell): CellEffect | null {
 
 const f = (v: number | null) => (v === null ? 'n/a' : v.toFixed(3));
 
-function combine(evidence: readonly ClaimEvidence[]): Verdict {
+/** A claim's verdict: its cells' when they all agree, else (or with none) inconclusive. */
+export function combine(evidence: readonly ClaimEvidence[]): Verdict {
   if (evidence.length === 0) return 'inconclusive';
   const first = (evidence[0] as ClaimEvidence).verdict;
   return evidence.every((e) => e.verdict === first) ? first : 'inconclusive';

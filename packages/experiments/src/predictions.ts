@@ -4,9 +4,9 @@
 // so each weight's influence decays like 1/log t, and the heavier the weight, the later its curve
 // joins the unweighted one. (c): the normalized margin converges to the same value for every
 // weight (the runs must record margins: `evaluation.margins`). Read on the seed-averaged curves.
-import { settledFrom } from '@iwlab/metrics';
-import type { CellEffect, Claim, ClaimEvidence, RunSeries, Verdict } from './claims.js';
-import { ratioLabel, testsPaperClaims, weightRatio } from './claims.js';
+import { settledFrom, weightEffect } from '@iwlab/metrics';
+import type { CellEffect, Claim, ClaimEvidence, Verdict } from './claims.js';
+import { combine, ratioLabel, testsPaperClaims, weightRatio } from './claims.js';
 import { MARGINS_SPLIT } from './spec.js';
 
 /** How close (fraction units) a weight's curve must stay to the unweighted one to be settled. */
@@ -33,15 +33,11 @@ export function settlingTimes(
   effect: CellEffect,
   tolerance = DEFAULT_SETTLE_TOLERANCE,
 ): SettlingTime[] | null {
-  const reference = effect.meanByWeight[effect.weights.indexOf(1)];
-  if (reference === undefined) return null;
+  const { deviation } = effect;
+  if (deviation === null) return null;
   return effect.weights.flatMap((weight, i) => {
     if (weight === 1) return [];
-    const curve = effect.meanByWeight[i] as number[];
-    const from = settledFrom(
-      curve.map((v, e) => Math.abs(v - (reference[e] as number))),
-      tolerance,
-    );
+    const from = settledFrom(deviation[i] as number[], tolerance);
     return [{ weight, epoch: from === null ? null : (effect.epochs[from] ?? null) }];
   });
 }
@@ -104,42 +100,26 @@ export interface MarginConvergence {
  * key 'normalizedMargin'); null when its runs did not record them or it has one weight.
  */
 export function marginConvergence(effect: CellEffect): MarginConvergence | null {
-  const runs = effect.cell.runs.filter(
-    (r) => r.series[MARGINS_SPLIT]?.normalizedMargin !== undefined,
-  );
-  const length = Math.min(effect.epochs.length, ...runs.map((r) => r.epochs.length));
-  const byRatio = new Map<number, RunSeries[]>();
-  for (const run of runs) {
-    const ratio = weightRatio(run.spec);
-    byRatio.set(ratio, [...(byRatio.get(ratio) ?? []), run]);
-  }
-  if (byRatio.size < 2 || length === 0) return null;
-  const weights = [...byRatio.keys()].sort((a, b) => a - b);
-  const byWeight = weights.map((w) => {
-    const list = byRatio.get(w) as RunSeries[];
-    return Array.from(
-      { length },
-      (_, e) =>
-        list.reduce(
-          (sum, r) => sum + ((r.series[MARGINS_SPLIT]?.normalizedMargin ?? [])[e] ?? Number.NaN),
-          0,
-        ) / list.length,
-    );
+  const runs = effect.cell.runs.flatMap((r) => {
+    const values = r.series[MARGINS_SPLIT]?.normalizedMargin;
+    return values === undefined ? [] : [{ weight: weightRatio(r.spec), values }];
   });
+  if (new Set(runs.map((r) => r.weight)).size < 2) return null;
+  const length = Math.min(effect.epochs.length, ...runs.map((r) => r.values.length));
+  const series = runs.map((r) => ({ weight: r.weight, values: r.values.slice(0, length) }));
+  // An evaluation without a margin (the metric leaves it out for a zero norm): nothing to read.
+  if (length === 0 || series.some((r) => !r.values.every(Number.isFinite))) return null;
+  const { weights, meanByWeight, spread } = weightEffect(series);
   // Separated means every run's own margin is positive: an average over seeds could hide one.
-  const everyRunSeparated = (e: number) =>
-    runs.every((r) => ((r.series[MARGINS_SPLIT]?.normalizedMargin ?? [])[e] ?? Number.NaN) > 0);
-  const relativeSpread = Array.from({ length }, (_, e) => {
-    const column = byWeight.map((m) => m[e] as number);
-    if (!everyRunSeparated(e)) return null;
-    const mean = column.reduce((a, b) => a + b, 0) / column.length;
-    return (Math.max(...column) - Math.min(...column)) / mean;
+  const relativeSpread = spread.map((s, e) => {
+    if (!series.every((r) => (r.values[e] as number) > 0)) return null;
+    return s / (meanByWeight.reduce((sum, m) => sum + (m[e] as number), 0) / weights.length);
   });
   let separatedFrom: number | null = null;
   for (let e = length - 1; e >= 0 && relativeSpread[e] !== null; e--) separatedFrom = e;
   return {
     weights,
-    byWeight,
+    byWeight: meanByWeight,
     epochs: effect.epochs.slice(0, length),
     relativeSpread,
     separatedFrom,
@@ -175,11 +155,6 @@ function marginsConverge(
   };
 }
 
-const agreed = (evidence: readonly ClaimEvidence[]): Verdict => {
-  const first = evidence[0]?.verdict;
-  return first !== undefined && evidence.every((e) => e.verdict === first) ? first : 'inconclusive';
-};
-
 /**
  * The theory's predictions (b) and (c) as claims, judged on the unregularized cells trained with
  * the paper's loss, as the 'effect-fades' claim is. Cells whose weights come in one size only
@@ -207,7 +182,7 @@ export function evaluatePredictions(
       statement:
         'The heavier the weight, the later its curve joins the unweighted one (time to converge grows with |ln r|)',
       source: 'B.14 prediction (b); Xu, Ye & Ruan 2021 (rates not read, see B.14)',
-      verdict: agreed(settling),
+      verdict: combine(settling),
       evidence: settling,
       rule: `unregularized cells with weights of at least two sizes |ln r| besides 1: a weight settles at the first epoch from which its fraction predicted as class 1 (seeds averaged) stays within ${tolerance} of the unweighted run's to the end; a size settles when both r and 1/r have. Reproduced when the settling epoch never falls as |ln r| grows and the largest size settles later than the smallest; not reproduced when a larger size settles earlier; inconclusive otherwise, or when the cells disagree`,
     },
@@ -215,7 +190,7 @@ export function evaluatePredictions(
       id: 'margins-converge',
       statement: 'The normalized training margin converges to the same value for every weight',
       source: 'B.14 prediction (c); Soudry et al. 2018, Lyu & Li 2020',
-      verdict: agreed(margins),
+      verdict: combine(margins),
       evidence: margins,
       rule: `unregularized cells that recorded margins (evaluation.margins): min_i margin_i / ‖θ‖₂ for logistic regression (kernel and bias: the theory's exact setting), / Π_l ‖W_l‖_F over the kernels for deeper nets (a heuristic: their biases break homogeneity); seeds averaged. Reproduced when at the last evaluation every weight's margin is positive and (max − min) / mean ≤ ${marginTolerance}; otherwise inconclusive, never "not reproduced": the convergence is asymptotic (like 1/log t), so a finite run cannot refute it`,
     },
