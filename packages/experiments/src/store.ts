@@ -473,11 +473,24 @@ export class RunStore {
     return row;
   }
 
+  /** Prepared once: every stored epoch row goes through them (an import, thousands at a time). */
+  #epochStatements:
+    | { readonly select: Database.Statement; readonly insert: Database.Statement }
+    | undefined;
+
   /** Inserts an epoch row; false when the same numbers are already stored (different ones throw). */
   #insertEpoch(id: string, epoch: number, split: string, json: string): boolean {
-    const existing = this.#db
-      .prepare('SELECT metrics FROM epochs WHERE run_id = ? AND epoch = ? AND split = ?')
-      .get(id, epoch, split) as { metrics: string } | undefined;
+    this.#epochStatements ??= {
+      select: this.#db.prepare(
+        'SELECT metrics FROM epochs WHERE run_id = ? AND epoch = ? AND split = ?',
+      ),
+      insert: this.#db.prepare(
+        'INSERT INTO epochs (run_id, epoch, split, metrics) VALUES (?, ?, ?, ?)',
+      ),
+    };
+    const existing = this.#epochStatements.select.get(id, epoch, split) as
+      | { metrics: string }
+      | undefined;
     if (existing !== undefined) {
       if (sameIgnoringTime(existing.metrics, json)) return false;
       throw new DataError(
@@ -485,9 +498,7 @@ export class RunStore {
         { file: this.file, epoch },
       );
     }
-    this.#db
-      .prepare('INSERT INTO epochs (run_id, epoch, split, metrics) VALUES (?, ?, ?, ?)')
-      .run(id, epoch, split, json);
+    this.#epochStatements.insert.run(id, epoch, split, json);
     return true;
   }
 
