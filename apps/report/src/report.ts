@@ -17,8 +17,8 @@ import {
   marginConvergence,
   type RunSeries,
   type RunStore,
-  ratioLabel,
   type StoredRun,
+  settlingLabel,
   settlingTimes,
   testsPaperClaims,
   weightRatio,
@@ -264,9 +264,7 @@ async function boundaries(store: RunStore, effects: readonly CellEffect[]): Prom
 function settling(effect: CellEffect): string {
   const times = settlingTimes(effect);
   if (times === null) return 'no unweighted run';
-  return times
-    .map((t) => `${ratioLabel(t.weight)} ${t.epoch === null ? 'never' : `at ${t.epoch}`}`)
-    .join(', ');
+  return times.map(settlingLabel).join(', ');
 }
 
 async function experimentSection(

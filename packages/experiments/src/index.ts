@@ -37,6 +37,7 @@ export {
   type MarginConvergence,
   marginConvergence,
   type SettlingTime,
+  settlingLabel,
   settlingTimes,
 } from './predictions.js';
 export { type RunOptions, type RunOutcome, runExperiment } from './runner.js';

@@ -49,7 +49,7 @@ describe('evaluatePredictions', () => {
     // 1:4 and 4:1 join at evaluation 6 (within 0.05 from e = 5.25: epoch 7), 1:16 and 16:1 at 12
     // (from e = 10.5: epoch 12).
     expect(claim?.evidence[0]?.numbers).toMatch(
-      /\|ln r\| 1\.39: epoch 7 \(1:4 epoch 7, 4:1 epoch 7\); \|ln r\| 2\.77: epoch 12/,
+      /\|ln r\| 1\.39: epoch 7 \(1:4 at 7, 4:1 at 7\); \|ln r\| 2\.77: epoch 12/,
     );
   });
 

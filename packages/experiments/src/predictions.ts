@@ -25,6 +25,11 @@ export interface SettlingTime {
   readonly epoch: number | null;
 }
 
+/** "4:1 at 12", "1:16 never": one weight's settling epoch, as the evidence and report write it. */
+export function settlingLabel(t: SettlingTime): string {
+  return `${ratioLabel(t.weight)} ${t.epoch === null ? 'never' : `at ${t.epoch}`}`;
+}
+
 /**
  * When each weight's curve (the cell's statistic, seeds averaged) joins the unweighted (weight 1)
  * curve for good; null when the cell has no unweighted run.
@@ -64,9 +69,7 @@ function growsWithSize(
   );
   const numbers = sizes
     .map((size, i) => {
-      const members = (bySize.get(size) as SettlingTime[])
-        .map((t) => `${ratioLabel(t.weight)} ${t.epoch === null ? 'never' : `epoch ${t.epoch}`}`)
-        .join(', ');
+      const members = (bySize.get(size) as SettlingTime[]).map(settlingLabel).join(', ');
       return `|ln r| ${size.toFixed(2)}: ${Number.isFinite(latest[i]) ? `epoch ${latest[i]}` : 'not settled'} (${members})`;
     })
     .join('; ');

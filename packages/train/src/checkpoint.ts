@@ -126,10 +126,7 @@ export function storedHistory(
     : readHistory(dir, meta.epochsCompleted, options);
 }
 
-export function withHistory(
-  meta: StoredCheckpointMeta,
-  history: readonly EpochRecord[],
-): CheckpointMeta {
+function withHistory(meta: StoredCheckpointMeta, history: readonly EpochRecord[]): CheckpointMeta {
   const { history: _h, ...rest } = meta as StoredCheckpointMeta & { history?: unknown };
   return { ...rest, history };
 }

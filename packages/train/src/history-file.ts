@@ -10,9 +10,9 @@ import { DataError } from '@iwlab/core';
 import { replacer, reviver } from './checkpoint-file.js';
 import type { EpochRecord } from './types.js';
 
-export const HISTORY_FILE = 'history.jsonl';
+const HISTORY_FILE = 'history.jsonl';
 
-export function historyPath(dir: string): string {
+function historyPath(dir: string): string {
   return join(dir, HISTORY_FILE);
 }
 
