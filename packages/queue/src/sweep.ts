@@ -193,19 +193,15 @@ export async function runQueuedSweep(
   // Settles in progress, awaited before the store and queue close (a settle cut short would
   // leave its job on the queue after storing its result).
   const settling = new Set<Promise<void>>();
-  const check = async (id: string) => {
+  /** Settles run `id` unless it is not ours, is being settled already, or is not on the queue. */
+  const checkOurs = async (id: string) => {
+    if (!tracked.has(id) || finishing.has(id)) return;
     const job = await queue.getJob(id);
-    if (job !== undefined) {
-      const work = settle(job);
-      settling.add(work);
-      await work.finally(() => settling.delete(work));
-      return job;
-    }
-    return undefined;
+    if (job === undefined) return;
+    const work = settle(job);
+    settling.add(work);
+    await work.finally(() => settling.delete(work));
   };
-  /** Settles run `id` unless it is not ours or is being settled already. */
-  const checkOurs = (id: string) =>
-    tracked.has(id) && !finishing.has(id) ? check(id) : Promise.resolve(undefined);
 
   const errors: unknown[] = [];
   const guard = (work: Promise<unknown>) =>
@@ -231,22 +227,24 @@ export async function runQueuedSweep(
   try {
     await events.waitUntilReady();
     // The job id is the run id: adding a job whose id is on the queue already does nothing.
-    const enqueue = (point: GridPoint) => {
-      const data: TrialJobData = {
+    const jobOf = (point: GridPoint) => ({
+      name: 'run',
+      data: {
         v: PROTOCOL_VERSION,
         id: point.id,
         spec: point.spec,
         ...(options.backend === undefined ? {} : { backend: options.backend }),
-      };
-      return queue.add('run', data, {
-        jobId: point.id,
-        removeOnComplete: false,
-        removeOnFail: false,
-      });
+      } satisfies TrialJobData,
+      opts: { jobId: point.id, removeOnComplete: false, removeOnFail: false },
+    });
+    const enqueue = (point: GridPoint) => {
+      const job = jobOf(point);
+      return queue.add(job.name, job.data, job.opts);
     };
-    for (const point of todo) {
-      if ((await check(point.id)) === undefined) await enqueue(point);
-    }
+    // What finished while the sweep was away is collected first (one query, as a poll does);
+    // the rest is queued in one call, whatever the plan's size.
+    for (const id of await queue.getRanges(['completed', 'failed'])) await checkOurs(id);
+    await queue.addBulk(todo.filter((point) => tracked.has(point.id)).map(jobOf));
     let workers: number | undefined;
     const countWorkers = async () => {
       if (options.onWorkers === undefined) return;
