@@ -9,6 +9,7 @@ export {
 export {
   decodeRecord,
   encodeRecord,
+  jobIdOf,
   PROTOCOL_VERSION,
   readJobData,
   type TrialJobData,

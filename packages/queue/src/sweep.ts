@@ -1,5 +1,5 @@
 // A sweep whose trials run on other machines: the same plan, store and events as `runSweep`, but
-// each unfinished run becomes a job on the queue (job id = run id, so a run is queued once however
+// each unfinished run becomes a job on the queue (job id from the run id, so a run is queued once however
 // often the sweep starts), and the results come back into this machine's store. The store stays
 // the one truth: jobs are removed once their results are stored, and a sweep started again
 // queues exactly the runs its store lacks, collecting first what finished while it was away.
@@ -22,6 +22,7 @@ import {
 } from './connection.js';
 import {
   decodeRecord,
+  jobIdOf,
   PROTOCOL_VERSION,
   type TrialJobData,
   type TrialProgress,
@@ -88,8 +89,9 @@ export async function runQueuedSweep(
   const connection = connectionOptions(options.queue.url);
   const queue = new Queue<TrialJobData, TrialResult>(name, { connection, prefix: KEY_PREFIX });
   const events = new QueueEvents(name, { connection, prefix: KEY_PREFIX });
+  // Keyed by job id (jobIdOf), as the queue's events and lists name them.
   const tracked = new Map(
-    todo.map((point, index) => [point.id, { point, index, lastEpoch: -1 } as Tracked]),
+    todo.map((point, index) => [jobIdOf(point.id), { point, index, lastEpoch: -1 } as Tracked]),
   );
   const outcomes: RunOutcome[] = [];
   let wake: () => void = () => {};
@@ -149,13 +151,13 @@ export async function runQueuedSweep(
 
   /** Stores what a finished job says (its record, or why it failed) and takes it off the queue. */
   const settle = async (job: Job<TrialJobData, TrialResult>) => {
-    const t = tracked.get(job.id ?? '');
-    if (t === undefined || finishing.has(t.point.id)) return;
+    const key = job.id ?? '';
+    const t = tracked.get(key);
+    if (t === undefined || finishing.has(key)) return;
     const state = await job.getState();
     // Checked again after the await: an event and a poll may settle the same job at once.
-    if ((state !== 'completed' && state !== 'failed') || finishing.has(t.point.id)) return;
-    finishing.add(t.point.id);
-    const id = t.point.id;
+    if ((state !== 'completed' && state !== 'failed') || finishing.has(key)) return;
+    finishing.add(key);
     let outcome: RunOutcome;
     const result = state === 'completed' ? (job.returnvalue as TrialResult | null) : null;
     if (result !== null && result.v === PROTOCOL_VERSION) {
@@ -183,7 +185,7 @@ export async function runQueuedSweep(
       outcome = failRun(store, t.point, `on the queue: ${reason}`);
     }
     await job.remove().catch(() => {});
-    tracked.delete(id);
+    tracked.delete(key);
     outcomes.push(outcome);
     const seconds = (performance.now() - (t.started?.at ?? performance.now())) / 1000;
     options.onEvent?.({ kind: 'end', outcome, seconds });
@@ -193,7 +195,7 @@ export async function runQueuedSweep(
   // Settles in progress, awaited before the store and queue close (a settle cut short would
   // leave its job on the queue after storing its result).
   const settling = new Set<Promise<void>>();
-  /** Settles run `id` unless it is not ours, is being settled already, or is not on the queue. */
+  /** Settles job `id` unless it is not ours, is being settled already, or is not on the queue. */
   const checkOurs = async (id: string) => {
     if (!tracked.has(id) || finishing.has(id)) return;
     const job = await queue.getJob(id);
@@ -226,7 +228,7 @@ export async function runQueuedSweep(
   let poll: NodeJS.Timeout | undefined;
   try {
     await events.waitUntilReady();
-    // The job id is the run id: adding a job whose id is on the queue already does nothing.
+    // The job id is the run's (jobIdOf): adding a job whose id is on the queue already does nothing.
     const jobOf = (point: GridPoint) => ({
       name: 'run',
       data: {
@@ -235,7 +237,7 @@ export async function runQueuedSweep(
         spec: point.spec,
         ...(options.backend === undefined ? {} : { backend: options.backend }),
       } satisfies TrialJobData,
-      opts: { jobId: point.id, removeOnComplete: false, removeOnFail: false },
+      opts: { jobId: jobIdOf(point.id), removeOnComplete: false, removeOnFail: false },
     });
     const enqueue = (point: GridPoint) => {
       const job = jobOf(point);
@@ -244,7 +246,7 @@ export async function runQueuedSweep(
     // What finished while the sweep was away is collected first (one query, as a poll does);
     // the rest is queued in one call, whatever the plan's size.
     for (const id of await queue.getRanges(['completed', 'failed'])) await checkOurs(id);
-    await queue.addBulk(todo.filter((point) => tracked.has(point.id)).map(jobOf));
+    await queue.addBulk(todo.filter((point) => tracked.has(jobIdOf(point.id))).map(jobOf));
     let workers: number | undefined;
     const countWorkers = async () => {
       if (options.onWorkers === undefined) return;
@@ -272,10 +274,10 @@ export async function runQueuedSweep(
           'failed',
         ]),
       );
-      for (const t of [...tracked.values()]) {
-        if (present.has(t.point.id) || finishing.has(t.point.id)) continue;
+      for (const [key, t] of [...tracked]) {
+        if (present.has(key) || finishing.has(key)) continue;
         // Listing is not atomic: a job between two states may be missed. Ask for it alone.
-        if ((await queue.getJobState(t.point.id)) !== 'unknown') continue;
+        if ((await queue.getJobState(key)) !== 'unknown') continue;
         await enqueue(t.point);
         options.onQueueError?.(
           `the job of run ${t.point.id} was gone from the queue; queued again`,
