@@ -10,6 +10,12 @@ set -euo pipefail
 root=$(git rev-parse --show-toplevel)
 cd "$root"
 "$root/../shared/tools/gpu-bundle"
+# NVIDIA's Vulkan driver (libGLX_nvidia.so.0, named by its ICD json) starts no GPU without glvnd's
+# libEGL.so.1: the loader reports "Could not get 'vkCreateInstance'" and Dawn finds no adapter. On
+# an H200 (session 9) libglvnd0 and libglx0 alone did not help and adding libegl1 did. The bundle's
+# run.sh unpacks every .deb in .gpu/debs.
+( cd .gpu/debs && apt-get download libglvnd0 libglx0 libegl1 >/dev/null 2>&1 ) ||
+  echo "could not download libglvnd0 libglx0 libegl1; webgpu will need the GL fallback" >&2
 dists=$(git ls-files -o --directory --exclude-standard --ignored | grep -E '(^|/)dist/$' | grep -v node_modules || true)
 drop=(@biomejs @turbo turbo typescript better-sqlite3 @rolldown rolldown 'lightningcss*' 'vega*' 'd3*'
   @esbuild esbuild prettier vite vitest @vitest @changesets @manypkg @types @babel tar tsx

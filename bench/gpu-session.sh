@@ -15,9 +15,13 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-gpu-results}
 # BATCH, STEPS, WARMUP and ASTEPS (anatomy steps) only for a dry run on a machine without a GPU (IWLAB_WEBGPU_ALLOW_SOFTWARE=1).
+# ROUNDS: how many times the bench against the peer runs (for the spread); STOCK_STEPS: timed
+# steps of the stock-kernel bench (0 skips it; it is 5-20x slower).
 batch=${BATCH:-128}
 steps=${STEPS:-200}
 warmup=${WARMUP:-300}
+rounds=${ROUNDS:-1}
+stock_steps=${STOCK_STEPS:-$steps}
 deadline=$((SECONDS + ${BUDGET:-300}))
 mkdir -p "$out"
 log() { echo "== $* (t=${SECONDS}s)" | tee -a "$out/session.log"; }
@@ -48,8 +52,10 @@ if ! capped 60 node --input-type=module -e "$probe" 2>&1 | quiet; then
     ldconfig -p | grep -i -e vulkan -e libEGL -e nvidia | head -20
     env | grep -i -e VK_ -e EGL; } 2>&1 | tee -a "$out/session.log"
   VK_LOADER_DEBUG=error,warn capped 60 node --input-type=module -e "$probe" 2>&1 | tail -40 | tee -a "$out/session.log"
-  # Fallback: Dawn's OpenGL ES backend on NVIDIA's EGL (compatibility mode; slower, but a GPU).
-  # The probe takes it only where software adapters are allowed; it reports the adapter it got.
+  # Fallback: the GL packages. They also bring the libEGL.so.1 NVIDIA's Vulkan driver needs (so on
+  # session 9's H200, before gpu-prepare.sh put libegl1 in .gpu/debs, this retry got Vulkan); else
+  # Dawn's OpenGL ES backend on NVIDIA's EGL (compatibility mode; slower, but a GPU), which the
+  # probe takes only where software adapters are allowed. It reports the adapter it got.
   if ls .gpu/gl/*.deb >/dev/null 2>&1; then
     log "retrying through EGL / OpenGL ES"
     for f in .gpu/gl/*.deb; do dpkg -x "$f" /; done; ldconfig
@@ -65,15 +71,20 @@ if ! capped 60 node --input-type=module -e "$probe" 2>&1 | quiet; then
 fi
 
 # Both sides warm up alike; iwlab's dispatch cache needs a few hundred steps to fill.
-log "bench: webgpu (default Dawn options) against the PyTorch peer"
-capped 150 node bench/dist/run.js --backend webgpu --batch "$batch" --steps "$steps" --warmup "$warmup" \
-  --no-sweep --out "$out/bench-default.json" 2>&1 | quiet
-log "bench: webgpu with tfjs's stock kernels (no dispatch cache, tfjs's filter gradient)"
-capped 120 node bench/dist/run.js --backend webgpu --batch "$batch" --steps "$steps" --warmup "$warmup" \
-  --no-sweep --no-peer --stock-kernels --out "$out/bench-stock.json" 2>&1 | quiet
+for round in $(seq 1 "$rounds"); do
+  log "bench: webgpu (default Dawn options) against the PyTorch peer, round $round of $rounds"
+  capped 150 node bench/dist/run.js --backend webgpu --batch "$batch" --steps "$steps" --warmup "$warmup" \
+    --no-sweep --out "$out/bench-default-$round.json" 2>&1 | quiet
+done
+if ((stock_steps > 0)); then
+  log "bench: webgpu with tfjs's stock kernels (no dispatch cache, tfjs's filter gradient)"
+  capped 120 node bench/dist/run.js --backend webgpu --batch "$batch" --steps "$stock_steps" --warmup "$warmup" \
+    --no-sweep --no-peer --stock-kernels --out "$out/bench-stock.json" 2>&1 | quiet
+fi
 
-for variant in "TS" "FAST" "TS --flag IWLAB_WEBGPU_FILTER_TILE=32" "TS --loss tfjs" \
-  "TS --flag WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=false" "TS --op-kernels" "TS --submit-batch 64"; do
+# First the default against tfjs's direct input gradient (the default before session 9).
+for variant in "TS" "TS --flag WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=true" "FAST" \
+  "TS --flag IWLAB_WEBGPU_FILTER_TILE=32" "TS --loss tfjs" "TS --op-kernels" "TS --submit-batch 64"; do
   read -r opts extra <<<"$variant"
   log "anatomy: $variant"
   IWLAB_DAWN_OPTIONS=${!opts} capped 90 node bench/dist/webgpu-anatomy.js --batch "$batch" \

@@ -56,17 +56,19 @@ const iwlabArgv = (net: NetName, threads: number) => [
 ];
 
 // The zoo's nets have the same architectures as the peer's.
-const torchArgv = (net: NetName, threads: number) => [
+const torchArgv = (net: NetName, threads: number, extra: readonly string[] = []) => [
   torchPeer,
   '--net',
   peerNet(net),
   ...shared(threads),
   '--device',
   args.torchDevice,
+  ...extra,
 ];
 
 const iwlab = (net: NetName, threads: number) => measure(process.execPath, iwlabArgv(net, threads));
-const torch = (net: NetName, threads: number) => measure(args.python, torchArgv(net, threads));
+const torch = (net: NetName, threads: number, extra: readonly string[] = []) =>
+  measure(args.python, torchArgv(net, threads, extra));
 
 /**
  * `procs` copies of one command at once. Each warms up, says READY, and waits; all are released
@@ -158,15 +160,18 @@ for (const net of args.nets) {
   let torchSingle: Measured | null = null;
   if (args.peer && peerProblem === null) {
     try {
-      // PyTorch's best single process: one thread, or as many threads as cores.
+      // PyTorch's best single process. On the CPU: one thread, or as many threads as cores. On
+      // CUDA, where threads hardly matter: cuDNN's default algorithms, or the fastest it finds
+      // (cudnn.benchmark).
       const tries = [await torch(net, 1)];
-      if (args.procs > 1) tries.push(await torch(net, args.procs));
+      if (tries[0]?.device === 'cuda') tries.push(await torch(net, 1, ['--cudnn-benchmark']));
+      else if (args.procs > 1) tries.push(await torch(net, args.procs));
       row.torch = tries;
       for (const t of tries) {
         console.log(
           `                   torch ${fmt(t.examplesPerSecond)}   ` +
             `per CPU-second ${fmt(t.examplesPerCpuSecond)}   ` +
-            `(${String(t.device)}, ${String(t.threads)} threads)`,
+            `(${String(t.device)}, ${String(t.threads)} threads${t.cudnnBenchmark === true ? ', cudnn.benchmark' : ''})`,
         );
       }
       torchSingle = tries.reduce((a, b) => (b.examplesPerSecond > a.examplesPerSecond ? b : a));

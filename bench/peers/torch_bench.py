@@ -38,6 +38,9 @@ def main():
     parser.add_argument("--threads", type=int, default=0, help="0: PyTorch's default")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument("--warmup", type=int, default=3)
+    # cuDNN tries its convolution algorithms on the first call of each shape and keeps the fastest
+    # (off by default in PyTorch). Only matters on CUDA.
+    parser.add_argument("--cudnn-benchmark", action="store_true")
     parser.add_argument(
         "--sweep-seconds", type=float, default=None,
         help="print READY after warm-up, wait for a line on stdin, then train this many seconds",
@@ -56,6 +59,7 @@ def main():
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if args.threads > 0:
         torch.set_num_threads(args.threads)
+    torch.backends.cudnn.benchmark = args.cudnn_benchmark
     torch.manual_seed(1)
     model = build(args.net, nn).to(device)
     pool = [
@@ -96,6 +100,9 @@ def main():
         "net": args.net,
         "device": device,
         "threads": torch.get_num_threads(),
+        "cudnnBenchmark": torch.backends.cudnn.benchmark,
+        # PyTorch's default lets cuDNN convolutions use TF32 (10-bit mantissas); iwlab is fp32.
+        "cudnnTf32": torch.backends.cudnn.allow_tf32 if device == "cuda" else None,
         "torch": torch.__version__,
         "parameters": sum(p.numel() for p in model.parameters()),
         "batch": args.batch,

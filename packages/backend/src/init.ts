@@ -15,6 +15,7 @@ import { installWebgpuReluGrad } from './internal/kernels/webgpu-relu-grad.js';
 import { importOptional, type ModuleImporter, messageOf } from './internal/optional-import.js';
 import { AUTO_ORDER, PROBES, type ProbeDetails } from './internal/probes.js';
 import { installDispatchCache, type WebgpuBackendInternals } from './internal/webgpu-dispatch.js';
+import { chooseWebgpuInputGradient } from './internal/webgpu-input-gradient.js';
 import { type NativeKernelsOptions, setUpNativeKernels } from './native.js';
 
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...AUTO_ORDER];
@@ -141,6 +142,7 @@ export async function initBackend(
       installWebgpuReluGrad();
       details.webgpuReluGrad = true;
       registerFilterTileFlag();
+      details.webgpuInputGradient = chooseWebgpuInputGradient();
     }
     if (options.fastKernels !== false) {
       const kernels = installFastKernels(name);

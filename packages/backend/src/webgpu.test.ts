@@ -321,6 +321,54 @@ describe.skipIf(info === null)('webgpu backend', () => {
     }
   });
 
+  // initBackend takes tfjs's GEMM program for the input gradient (faster on a GPU); the direct one
+  // stays a user's choice. Both against the cpu backend on shapes past a GEMM tile (M = the input's
+  // pixels, N = its channels, K = 3x3 x the output's channels), with strides and 'same' padding.
+  describe('the convolution input gradient, GEMM and direct', () => {
+    const FLAG = 'WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE';
+    afterAll(() => {
+      tf.env().set(FLAG, false);
+    });
+    it('is the GEMM program after initBackend', async () => {
+      expect(info?.details?.webgpuInputGradient).toBe('gemm');
+      expect(tf.env().getBool(FLAG)).toBe(false);
+      await tf.setBackend('webgpu');
+      const { names } = await programsRun(async () => {
+        const dy = tf.ones([2, 4, 4, 8]) as tf.Tensor4D;
+        const w = tf.ones([3, 3, 5, 8]) as tf.Tensor4D;
+        const dx = tf.conv2dTranspose(dy, w, [2, 6, 6, 5], 1, 'valid');
+        await dx.data();
+        tf.dispose([dy, w, dx]);
+      });
+      expect(names).toContain('Conv2DDerInputMMProgram');
+    });
+    const cases = [
+      { x: [2, 13, 13, 40], outC: 36, stride: 1, pad: 'valid' },
+      { x: [3, 15, 17, 33], outC: 70, stride: 2, pad: 'same' },
+      { x: [1, 9, 9, 3], outC: 64, stride: 2, pad: 'valid' },
+    ] as const;
+    for (const [naive, c] of [false, true].flatMap((n) => cases.map((c) => [n, c] as const))) {
+      const program = naive ? 'Conv2DDerInputProgram' : 'Conv2DDerInputMMProgram';
+      it(`${program}: ${c.x.join('x')} → ${c.outC}, stride ${c.stride} ${c.pad}`, async () => {
+        tf.env().set(FLAG, naive);
+        const { names } = await programsRun(() =>
+          expectSameAsCpu(() => {
+            const r = Rng.fromSeed(c.x[3] * 100 + c.outC);
+            const x = values(r, [...c.x]) as tf.Tensor4D;
+            const w = values(r, [3, 3, c.x[3], c.outC]) as tf.Tensor4D;
+            const dy = values(r, tf.conv2d(x, w, c.stride, c.pad).shape);
+            const dx = tf.grad((a) =>
+              tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, w, c.stride, c.pad), dy)),
+            )(x);
+            tf.dispose([x, w, dy]);
+            return [dx];
+          }),
+        );
+        expect(names).toContain(program);
+      });
+    }
+  });
+
   // The op-based fast kernels are backend-generic; webgpu does not install them by default, but
   // they must still give the stock results there (the input gradient's zero insertion for strides
   // above 1 is a rank-6 pad). Conv2DBackpropFilter is the split-K shader on webgpu either way.

@@ -81,7 +81,8 @@ const WEBGPU_HINT =
   'WebGPU in Node needs the optional packages `webgpu` (Dawn) and `@tensorflow/tfjs-backend-webgpu` ' +
   '(`npm i webgpu @tensorflow/tfjs-backend-webgpu`), a GPU, and a Vulkan loader and driver ' +
   '(Debian: libvulkan1; on NVIDIA point VK_DRIVER_FILES at the ICD json, e.g. ' +
-  '/usr/share/vulkan/icd.d/nvidia_icd.json).';
+  "/usr/share/vulkan/icd.d/nvidia_icd.json, and install libegl1: NVIDIA's Vulkan driver, " +
+  "libGLX_nvidia.so.0, opens glvnd's libEGL.so.1 and starts no GPU without it).";
 
 const SOFTWARE_HINT =
   'To run WebGPU on a software (CPU) adapter anyway, e.g. to test the webgpu code path (it is ' +
