@@ -283,6 +283,40 @@ describe('evaluateClaims', () => {
     expect(list[0]?.bySeed.map((s) => s.seed)).toEqual([1, 3]);
   });
 
+  it('does not let an arm whose advantage is still shrinking, beyond the noise, read as keeping it', () => {
+    // 40 evaluations: windows of 4. The contrast is 0.4 at first; the unregularized cell's is
+    // 0.02 after that. L2's is 0.13 over the window before the late one and 0.08 over the late
+    // one: a difference of 0.06 (keeps more) that fell 0.05 in one window.
+    const contrastCurve = (contrast: (e: number) => number) => (ratio: number) =>
+      Array.from({ length: 40 }, (_, e) => {
+        const sign = ratio > 1 ? 1 : ratio < 1 ? -1 : 0;
+        return 0.5 + (sign * (e === 0 ? 0.4 : contrast(e))) / 2;
+      });
+    const none = cell({ kind: 'mlp' }, 0, 0, { epochs: 40 }, { curve: contrastCurve(() => 0.02) });
+    const l2 = (jitter: number) =>
+      cell(
+        { kind: 'mlp', l2: 0.01 },
+        0,
+        0,
+        { epochs: 40 },
+        { curve: contrastCurve((e) => (e < 36 ? 0.13 : 0.08) + jitter * (-1) ** e) },
+      );
+    const judged = (jitter: number) =>
+      evaluateClaims(effects(none, l2(jitter))).find((c) => c.id === 'l2-keeps')?.evidence[0];
+    const steady = effects(none, l2(0)).find((e) => e.cell.arm === 'l2');
+    expect(steady?.late).toBeCloseTo(0.08, 12);
+    expect(steady?.lateBefore).toBeCloseTo(0.13, 12);
+    // No scatter within the windows: the fall is real, and one more like it would leave 0.01.
+    expect(judged(0)?.verdict).toBe('inconclusive');
+    expect(judged(0)?.numbers).toMatch(
+      /difference 0\.060; the window before: 0\.110 \(change -0\.050 ± 0\.000\), still moving: one window on 0\.010, train longer/,
+    );
+    // The contrast swinging ±0.1 from one evaluation to the next: the same fall is within the
+    // noise (± 0.082), and the verdict is the late difference's.
+    expect(judged(0.1)?.verdict).toBe('reproduced');
+    expect(judged(0.1)?.numbers).toMatch(/\(change -0\.050 ± 0\.082\);/);
+  });
+
   it('checks an arm of several seeds against an unregularized cell of one', () => {
     // The unregularized cell has seed 1 only; L2's seed 1 keeps 0.2 more, its seed 2 nothing.
     const list = effects(

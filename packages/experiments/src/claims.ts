@@ -4,7 +4,12 @@
 // the lowest weight (signed: positive when the weights push the way they favour). From it:
 // - E, the early effect: the largest contrast in the early window (first ⌈T/10⌉ evaluations);
 // - S_end, the late effect: the mean contrast over the last ⌈T/10⌉ evaluations;
-// - L = S_end / E, the fraction of the early effect left at the end.
+// - L = S_end / E, the fraction of the early effect left at the end;
+// - S_before, the mean contrast over the ⌈T/10⌉ evaluations before the late window: where S_end
+//   is still heading. An arm's comparison with the unregularized cell does not stand when their
+//   difference moved from the window before to the late one by more than twice the noise of that
+//   change (from the contrast's scatter within the two windows), and one more window's such move
+//   would change the verdict: an arm whose advantage is still shrinking has not shown it keeps it.
 // The contrast, not the spread (max − min across weights), because noisy curves have a positive
 // spread even when the weights do nothing, more so the noisier the arm (dropout, batch norm) and
 // the more weights there are: a spread would let noise pass for a kept effect.
@@ -90,6 +95,11 @@ export interface CellEffect {
   readonly earlyEpoch: number;
   /** S_end: the mean contrast over the late window. */
   readonly late: number;
+  /**
+   * S_before: the mean contrast over the window of the same length just before the late one;
+   * null when there are fewer than two windows' worth of evaluations.
+   */
+  readonly lateBefore: number | null;
   /** L = S_end / E; null when E ≤ 0 (no early effect in the weights' direction). */
   readonly fractionLeft: number | null;
   /**
@@ -318,10 +328,30 @@ interface Measures {
   readonly early: number;
   readonly earlyIndex: number;
   readonly late: number;
+  readonly lateBefore: number | null;
   readonly fractionLeft: number | null;
 }
 
-/** E, S_end and L of a contrast series (see the top of this file). */
+const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+const variance = (values: readonly number[]) => {
+  const m = mean(values);
+  return values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1);
+};
+
+/**
+ * Var(S_end − S_before) from the contrast's scatter within the two windows, taking evaluations as
+ * independent (they are not quite, so this errs towards calling a change real); null when a
+ * window has fewer than two evaluations.
+ */
+function lateChangeVariance(contrast: readonly number[]): number | null {
+  const window = Math.ceil(contrast.length / 10);
+  if (window < 2 || contrast.length < 2 * window) return null;
+  const late = contrast.slice(-window);
+  return (variance(late) + variance(contrast.slice(-2 * window, -window))) / window;
+}
+
+/** E, S_end, S_before and L of a contrast series (see the top of this file). */
 function measure(contrast: readonly number[]): Measures {
   const window = Math.max(1, Math.ceil(contrast.length / 10));
   let earlyIndex = 0;
@@ -329,9 +359,15 @@ function measure(contrast: readonly number[]): Measures {
     if ((contrast[i] as number) > (contrast[earlyIndex] as number)) earlyIndex = i;
   }
   const early = contrast[earlyIndex] as number;
-  const tail = contrast.slice(contrast.length - window);
-  const late = tail.reduce((a, b) => a + b, 0) / tail.length;
-  return { early, earlyIndex, late, fractionLeft: early > 0 ? late / early : null };
+  const late = mean(contrast.slice(contrast.length - window));
+  const before = contrast.length >= 2 * window ? contrast.slice(-2 * window, -window) : [];
+  return {
+    early,
+    earlyIndex,
+    late,
+    lateBefore: before.length === 0 ? null : mean(before),
+    fractionLeft: early > 0 ? late / early : null,
+  };
 }
 
 /** The last finite value among a series' first `length` entries. */
@@ -385,6 +421,7 @@ export function cellEffect(cell: Cell): CellEffect | null {
     early: measures.early,
     earlyEpoch: epochs[measures.earlyIndex] ?? 1,
     late: measures.late,
+    lateBefore: measures.lateBefore,
     fractionLeft: measures.fractionLeft,
     bySeed,
     trainAccuracy: recorded.length === 0 ? null : Math.min(...recorded),
@@ -479,7 +516,9 @@ export function evaluateClaims(
             const reference = other.get(seed);
             return reference === undefined ? [] : [late - reference];
           });
-    return { mean: arm.late - none.late, perSeed };
+    const before =
+      arm.lateBefore === null || none.lateBefore === null ? null : arm.lateBefore - none.lateBefore;
+    return { mean: arm.late - none.late, before, perSeed };
   };
   const versus = (arm: Arm, flip: boolean, swap: boolean): ClaimEvidence[] =>
     base(arm).flatMap((e) => {
@@ -488,13 +527,31 @@ export function evaluateClaims(
       // swap: the claim is that the unregularized cell keeps more than the arm.
       const keepsMore = (armMinusNone: number) => keeps(swap ? -armMinusNone : armMinusNone);
       const d = differences(e, none);
-      const verdict = agreeAcrossSeeds(keepsMore(d.mean), d.perSeed.map(keepsMore));
+      const seedsAgree = agreeAcrossSeeds(keepsMore(d.mean), d.perSeed.map(keepsMore));
+      // Is the difference still moving, beyond the noise, towards another verdict?
+      const change = d.before === null ? null : d.mean - d.before;
+      const [armNoise, noneNoise] = [
+        lateChangeVariance(e.contrast),
+        lateChangeVariance(none.contrast),
+      ];
+      const noise =
+        armNoise === null || noneNoise === null ? null : Math.sqrt(armNoise + noneNoise);
+      const moving =
+        change !== null &&
+        noise !== null &&
+        Math.abs(change) > 2 * noise &&
+        keepsMore(d.mean + change) !== keepsMore(d.mean);
+      const verdict = moving ? 'inconclusive' : seedsAgree;
       const perSeed = d.perSeed.length === 0 ? '' : ` (per seed: ${list(d.perSeed)})`;
+      const trend =
+        change === null || noise === null
+          ? ''
+          : `; the window before: ${f(d.before)} (change ${f(change)} ± ${f(noise)})${moving ? `, still moving: one window on ${f(d.mean + change)}, train longer` : ''}`;
       return [
         {
           cell: e.cell.label,
           verdict: flip ? invert(verdict) : verdict,
-          numbers: `S_end = ${f(e.late)} (${arm}) vs ${f(none.late)} (${none.cell.label === baseLabel(none.cell) ? 'none' : none.cell.label}), difference ${f(d.mean)}${perSeed}; L = ${f(e.fractionLeft)} vs ${f(none.fractionLeft)}; train accuracy at the end ${f(e.trainAccuracy)} vs ${f(none.trainAccuracy)}`,
+          numbers: `S_end = ${f(e.late)} (${arm}) vs ${f(none.late)} (${none.cell.label === baseLabel(none.cell) ? 'none' : none.cell.label}), difference ${f(d.mean)}${perSeed}${trend}; L = ${f(e.fractionLeft)} vs ${f(none.fractionLeft)}; train accuracy at the end ${f(e.trainAccuracy)} vs ${f(none.trainAccuracy)}`,
         },
       ];
     });
@@ -533,7 +590,9 @@ export function evaluateClaims(
   });
   const seedRule =
     'with several seeds, each seed alone must reach the same verdict, else inconclusive';
-  const keepRule = `S_end(arm) − S_end(none, same experiment and model) ≥ ${t.keeps}: keeps more; ≤ ${t.keepsNot}: keeps no more; between: inconclusive; ${seedRule} (seeds paired)`;
+  const trendRule =
+    'inconclusive too when the seed-averaged difference moved from the window before by over twice that change’s noise (the contrasts’ scatter within the windows) and one more such move would change the verdict (still moving)';
+  const keepRule = `S_end(arm) − S_end(none, same experiment and model) ≥ ${t.keeps}: keeps more; ≤ ${t.keepsNot}: keeps no more; between: inconclusive; ${seedRule} (seeds paired), ${trendRule}`;
   const claims: Omit<Claim, 'verdict'>[] = [
     {
       id: 'early-effect',
@@ -579,7 +638,7 @@ export function evaluateClaims(
         ...e,
         numbers: e.numbers.replace('difference', 'difference (batchnorm − none)'),
       })),
-      rule: `reproduced when S_end(none) − S_end(batchnorm) ≥ ${t.keeps}; ≤ ${t.keepsNot}: not; between: inconclusive; ${seedRule} (seeds paired)`,
+      rule: `reproduced when S_end(none) − S_end(batchnorm) ≥ ${t.keeps}; ≤ ${t.keepsNot}: not; between: inconclusive; ${seedRule} (seeds paired), ${trendRule}`,
     },
   ];
   return claims.map((c) => ({ ...c, verdict: combine(c.evidence) }));
