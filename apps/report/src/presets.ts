@@ -108,6 +108,9 @@ function cifar(preset: 'small' | 'full', seeds: number): PlanPart {
     epochs: small ? 60 : 1000,
     batchSize: 16,
     backend: 'auto',
+    // The training set's margins in evaluation mode each epoch: whether a net separated its
+    // training data, which the training accuracy (dropout on) cannot tell for the dropout arm.
+    evaluation: { margins: true },
   };
   // Small CNN with and without BN is the BN arm; the paper's ResNet is too slow for a CPU.
   const model = small ? 'small-cnn' : 'bl-cnn';

@@ -317,6 +317,49 @@ describe('evaluateClaims', () => {
     expect(judged(0.1)?.numbers).toMatch(/\(change -0\.050 ± 0\.082\);/);
   });
 
+  it('judges separation in evaluation mode where the training margins were recorded', () => {
+    // Dropout's training accuracy (dropout on) is 0.97, but in evaluation mode every training
+    // example is classified right: separated. Its contrast keeps 0.2 more than none's.
+    const none = cell({ kind: 'mlp' }, 0.4, 0.02, {}, { trainAccuracy: Array(10).fill(1) });
+    const dropout = (lastMargin: number) =>
+      cell(
+        { kind: 'mlp', dropout: 0.5 },
+        0.4,
+        0.22,
+        {},
+        {
+          trainAccuracy: Array(10).fill(0.97),
+          minMargin: (r) => Array.from({ length: 10 }, (_, e) => (e === 9 ? lastMargin * r : -1)),
+        },
+      );
+    const judged = (lastMargin: number) => {
+      const list = effects(none, dropout(lastMargin));
+      const arm = list.find((e) => e.cell.arm === 'dropout');
+      return { arm, claim: evaluateClaims(list).find((c) => c.id === 'dropout-does-not') };
+    };
+    const separated = judged(0.5);
+    // The smallest margin over the weights 1/4, 1, 4 at the last evaluation: 0.5 × 1/4.
+    expect(separated.arm).toMatchObject({
+      separated: true,
+      separatedBy: 'evaluation',
+      minMargin: 0.125,
+      trainAccuracy: 0.97,
+    });
+    expect(separated.claim?.verdict).toBe('not reproduced');
+    expect(separated.claim?.evidence[0]?.numbers).toMatch(
+      /smallest training margin \(evaluation mode\) 0\.125 vs n\/a$/,
+    );
+    // Not separated in evaluation mode: keeping more may only mean not fitted yet.
+    const unfitted = judged(-0.5);
+    expect(unfitted.arm).toMatchObject({ separated: false, separatedBy: 'evaluation' });
+    expect(unfitted.claim?.verdict).toBe('inconclusive');
+    expect(unfitted.claim?.evidence[0]?.numbers).toMatch(
+      /: the dropout cell has not separated its training data, train longer$/,
+    );
+    // Without margins the training accuracy decides, as before.
+    expect(effects(none)[0]).toMatchObject({ separated: true, separatedBy: 'training' });
+  });
+
   it('checks an arm of several seeds against an unregularized cell of one', () => {
     // The unregularized cell has seed 1 only; L2's seed 1 keeps 0.2 more, its seed 2 nothing.
     const list = effects(

@@ -17,7 +17,7 @@
 // and on every seed alone: a verdict stands only when no seed disagrees.
 import { weightEffect } from '@iwlab/metrics';
 import { canonicalJson } from './internal/canonical.js';
-import type { ExperimentSpec } from './spec.js';
+import { type ExperimentSpec, MARGINS_SPLIT } from './spec.js';
 import type { RunStore, StoredRun } from './store.js';
 
 export interface ClaimThresholds {
@@ -114,11 +114,17 @@ export interface CellEffect {
    */
   readonly trainAccuracy: number | null;
   /**
-   * Whether every run had separated its training data by then (training accuracy 1): the regime
-   * the paper's claims are about. False too when some run did not record it while others did;
-   * null when none did.
+   * Whether every run had separated its training data by then: the regime the paper's claims are
+   * about. Judged in evaluation mode where every run recorded its training margins
+   * (`evaluation.margins`): the smallest margin positive, i.e. every training example classified
+   * right with dropout off and batch norm on its running statistics. Else by the training
+   * accuracy (1), false too when some run did not record it while others did; null when none did.
    */
   readonly separated: boolean | null;
+  /** How `separated` was judged: 'evaluation' (margins), 'training' (accuracy) or null. */
+  readonly separatedBy: 'evaluation' | 'training' | null;
+  /** The smallest training margin among the cell's runs at the end, where all recorded one. */
+  readonly minMargin: number | null;
 }
 
 export type Verdict = 'reproduced' | 'not reproduced' | 'inconclusive';
@@ -408,6 +414,8 @@ export function cellEffect(cell: Cell): CellEffect | null {
         });
   const accuracies = usable.map((r) => lastFinite(r.series.train?.accuracy, length));
   const recorded = accuracies.filter((a): a is number => a !== null);
+  const margins = usable.map((r) => lastFinite(r.series[MARGINS_SPLIT]?.minMargin, length));
+  const minMargin = margins.every((m) => m !== null) ? Math.min(...(margins as number[])) : null;
   const epochs = (usable[0] as RunSeries).epochs.slice(0, length).map((e) => e + 1);
   return {
     cell,
@@ -426,9 +434,13 @@ export function cellEffect(cell: Cell): CellEffect | null {
     bySeed,
     trainAccuracy: recorded.length === 0 ? null : Math.min(...recorded),
     separated:
-      recorded.length === 0
-        ? null
-        : recorded.length === accuracies.length && recorded.every((a) => a >= 1),
+      minMargin !== null
+        ? minMargin > 0
+        : recorded.length === 0
+          ? null
+          : recorded.length === accuracies.length && recorded.every((a) => a >= 1),
+    separatedBy: minMargin !== null ? 'evaluation' : recorded.length === 0 ? null : 'training',
+    minMargin,
   };
 }
 
@@ -451,12 +463,19 @@ function agreeAcrossSeeds(mean: Verdict, perSeed: readonly Verdict[]): Verdict {
 
 const list = (values: readonly (number | null)[]) => values.map(f).join(', ');
 
+/** "; smallest training margin (evaluation mode) 0.123": where margins were recorded. */
+function marginNote(e: CellEffect): string {
+  return e.minMargin === null
+    ? ''
+    : `; smallest training margin (evaluation mode) ${f(e.minMargin)}: ${e.separated ? 'separated' : 'not separated'}`;
+}
+
 function describe(e: CellEffect): string {
   const seeds =
     e.bySeed.length === 0
       ? `${e.seeds} seed${e.seeds === 1 ? '' : 's'}`
       : `${e.seeds} seeds (per seed: E ${list(e.bySeed.map((s) => s.early))}; L ${list(e.bySeed.map((s) => s.fractionLeft))})`;
-  return `E = ${f(e.early)} (epoch ${e.earlyEpoch}), S_end = ${f(e.late)}, L = ${f(e.fractionLeft)} over ${e.epochs.length} evaluations, ${e.weights.length} weights, ${seeds}; train accuracy at the end ${f(e.trainAccuracy)}`;
+  return `E = ${f(e.early)} (epoch ${e.earlyEpoch}), S_end = ${f(e.late)}, L = ${f(e.fractionLeft)} over ${e.epochs.length} evaluations, ${e.weights.length} weights, ${seeds}; train accuracy at the end ${f(e.trainAccuracy)}${marginNote(e)}`;
 }
 
 /** The paper's objective is importance-weighted cross-entropy (reference A.2): 2 logits or 1. */
@@ -520,7 +539,11 @@ export function evaluateClaims(
       arm.lateBefore === null || none.lateBefore === null ? null : arm.lateBefore - none.lateBefore;
     return { mean: arm.late - none.late, before, perSeed };
   };
-  const versus = (arm: Arm, flip: boolean, swap: boolean): ClaimEvidence[] =>
+  // unseparated: a claim that the arm behaves like the unregularized net, whose effect fades once
+  // it separates its training data (dropout). An arm that keeps more without having separated it
+  // (known in evaluation mode only: with dropout on, the training accuracy understates the fit)
+  // may still be on its way down.
+  const versus = (arm: Arm, flip: boolean, swap: boolean, unseparated = false): ClaimEvidence[] =>
     base(arm).flatMap((e) => {
       const none = unregularizedFor(e);
       if (none === undefined) return [];
@@ -541,7 +564,12 @@ export function evaluateClaims(
         noise !== null &&
         Math.abs(change) > 2 * noise &&
         keepsMore(d.mean + change) !== keepsMore(d.mean);
-      const verdict = moving ? 'inconclusive' : seedsAgree;
+      const unfitted =
+        unseparated &&
+        keepsMore(d.mean) === 'reproduced' &&
+        e.separatedBy === 'evaluation' &&
+        e.separated === false;
+      const verdict = moving || unfitted ? 'inconclusive' : seedsAgree;
       const perSeed = d.perSeed.length === 0 ? '' : ` (per seed: ${list(d.perSeed)})`;
       const trend =
         change === null || noise === null
@@ -551,7 +579,7 @@ export function evaluateClaims(
         {
           cell: e.cell.label,
           verdict: flip ? invert(verdict) : verdict,
-          numbers: `S_end = ${f(e.late)} (${arm}) vs ${f(none.late)} (${none.cell.label === baseLabel(none.cell) ? 'none' : none.cell.label}), difference ${f(d.mean)}${perSeed}${trend}; L = ${f(e.fractionLeft)} vs ${f(none.fractionLeft)}; train accuracy at the end ${f(e.trainAccuracy)} vs ${f(none.trainAccuracy)}`,
+          numbers: `S_end = ${f(e.late)} (${arm}) vs ${f(none.late)} (${none.cell.label === baseLabel(none.cell) ? 'none' : none.cell.label}), difference ${f(d.mean)}${perSeed}${trend}; L = ${f(e.fractionLeft)} vs ${f(none.fractionLeft)}; train accuracy at the end ${f(e.trainAccuracy)} vs ${f(none.trainAccuracy)}${e.minMargin === null ? '' : `; smallest training margin (evaluation mode) ${f(e.minMargin)} vs ${f(none.minMargin)}`}${unfitted ? `: the ${arm} cell has not separated its training data, train longer` : ''}`,
         },
       ];
     });
@@ -606,7 +634,7 @@ export function evaluateClaims(
       statement: 'Without regularization the effect of the weights fades over the epochs',
       source: 'A.1 finding 1; A.4.7',
       evidence: fades,
-      rule: `unregularized cells with an early effect (E ≥ ${t.earlyEffect}, else inconclusive): |L| = |S_end / E| ≤ ${t.faded}: faded; ≥ ${t.persisted}: persisted, when every run separated its training data (train accuracy 1 at the end; else inconclusive: train longer); between: inconclusive; ${seedRule}`,
+      rule: `unregularized cells with an early effect (E ≥ ${t.earlyEffect}, else inconclusive): |L| = |S_end / E| ≤ ${t.faded}: faded; ≥ ${t.persisted}: persisted, when every run separated its training data (its smallest training margin positive in evaluation mode where margins were recorded, else train accuracy 1 at the end; else inconclusive: train longer); between: inconclusive; ${seedRule}`,
     },
     {
       id: 'l2-keeps',
@@ -619,8 +647,8 @@ export function evaluateClaims(
       id: 'dropout-does-not',
       statement: 'Dropout does not keep the effect',
       source: 'A.1 finding 2; A.4.7',
-      evidence: versus('dropout', true, false),
-      rule: `reproduced when dropout keeps no more than the unregularized run: ${keepRule}`,
+      evidence: versus('dropout', true, false, true),
+      rule: `reproduced when dropout keeps no more than the unregularized run: ${keepRule}; a dropout cell that keeps more while its training margins (evaluation mode, where recorded) show it has not separated its training data: inconclusive (train longer)`,
     },
     {
       id: 'batchnorm-keeps',

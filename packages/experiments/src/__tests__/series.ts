@@ -13,6 +13,8 @@ export interface WeightRunsOptions {
   readonly trainAccuracy?: readonly number[];
   /** The normalized training margin per evaluation for a weight ratio (default none recorded). */
   readonly margins?: (ratio: number) => number[];
+  /** The smallest training margin per evaluation for a weight ratio (default none recorded). */
+  readonly minMargin?: (ratio: number) => number[];
 }
 
 export function weightRuns(options: WeightRunsOptions): RunSeries[] {
@@ -33,8 +35,13 @@ export function weightRuns(options: WeightRunsOptions): RunSeries[] {
       series: {
         test: { 'fractionPredicted.positive': values },
         ...(options.trainAccuracy ? { train: { accuracy: [...options.trainAccuracy] } } : {}),
-        ...(options.margins
-          ? { [MARGINS_SPLIT]: { normalizedMargin: options.margins(ratio) } }
+        ...(options.margins || options.minMargin
+          ? {
+              [MARGINS_SPLIT]: {
+                ...(options.margins ? { normalizedMargin: options.margins(ratio) } : {}),
+                ...(options.minMargin ? { minMargin: options.minMargin(ratio) } : {}),
+              },
+            }
           : {}),
       },
     };
