@@ -49,12 +49,27 @@ describe('buildReport', () => {
     expect(report.predictions[0]).toMatchObject({ verdict: 'inconclusive', evidence: [] });
     // Each weight is within 0.05 of 1:1 from evaluation 7 (0.2·(1 − 7/9) = 0.044): epoch 8.
     expect(html).toContain('<td>1:4 at 8, 4:1 at 8</td>');
-    expect(html).toContain('<td>0.900</td>');
+    expect(html).toContain('<td>0.900</td><td>not recorded</td>');
     expect(html).toContain('E = 0.400 (epoch 1), S_end = 0.000');
     expect(html).toContain('shortened &lt;on purpose&gt;');
     expect(html).toContain('Decision boundaries');
     expect(html.match(/<svg/g)?.length).toBe(4);
     expect(html).not.toMatch(/<script|<link|<img/);
+  });
+
+  it("shows a cell's smallest training margin in evaluation mode where its runs recorded one", async () => {
+    const store = filledStore();
+    // The three runs' last margins 0.5, 0.25 and 0.75: the cell shows the smallest.
+    for (const [i, run] of store.listRuns().entries()) {
+      for (let e = 0; e < 10; e++) {
+        store.recordEpoch(run.id, e, 'train-margins', {
+          minMargin: e < 9 ? -1 : ([0.5, 0.25, 0.75][i] ?? 0),
+        });
+      }
+    }
+    const { html } = await buildReport(store, { generatedAt: new Date(0) });
+    store.close();
+    expect(html).toContain('<td>0.900</td><td>0.250</td>');
   });
 
   it('reports only the given runs, so an earlier plan with other settings cannot sway the claims', async () => {

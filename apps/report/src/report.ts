@@ -290,10 +290,10 @@ async function experimentSection(
       logEpochs: synthetic,
       yDomain: [0, 1],
     })}</figure>`,
-    `<table class="effects"><thead><tr><th>cell</th><th>weights</th><th>seeds</th><th>early effect E (epoch)</th><th>late effect S_end</th><th>fraction left L</th><th>S_end per seed</th><th>train accuracy at the end (lowest run)</th><th>joins the unweighted curve (within ${DEFAULT_SETTLE_TOLERANCE}) at epoch</th></tr></thead><tbody>${effects
+    `<table class="effects"><thead><tr><th>cell</th><th>weights</th><th>seeds</th><th>early effect E (epoch)</th><th>late effect S_end</th><th>fraction left L</th><th>S_end per seed</th><th>train accuracy at the end (lowest run)</th><th>smallest training margin, evaluation mode (&gt; 0: separated)</th><th>joins the unweighted curve (within ${DEFAULT_SETTLE_TOLERANCE}) at epoch</th></tr></thead><tbody>${effects
       .map(
         (e) =>
-          `<tr><td>${escapeHtml(e.cell.label)}</td><td>${e.weights.map((w) => Number(w.toPrecision(4))).join(', ')}</td><td>${e.seeds}</td><td>${e.early.toFixed(3)} (${e.earlyEpoch})</td><td>${e.late.toFixed(3)}</td><td>${e.fractionLeft === null ? 'n/a' : e.fractionLeft.toFixed(3)}</td><td>${e.bySeed.length === 0 ? '—' : e.bySeed.map((s) => s.late.toFixed(3)).join(', ')}</td><td>${e.trainAccuracy === null ? 'n/a' : e.trainAccuracy.toFixed(3)}</td><td>${settling(e)}</td></tr>`,
+          `<tr><td>${escapeHtml(e.cell.label)}</td><td>${e.weights.map((w) => Number(w.toPrecision(4))).join(', ')}</td><td>${e.seeds}</td><td>${e.early.toFixed(3)} (${e.earlyEpoch})</td><td>${e.late.toFixed(3)}</td><td>${e.fractionLeft === null ? 'n/a' : e.fractionLeft.toFixed(3)}</td><td>${e.bySeed.length === 0 ? '—' : e.bySeed.map((s) => s.late.toFixed(3)).join(', ')}</td><td>${e.trainAccuracy === null ? 'n/a' : e.trainAccuracy.toFixed(3)}</td><td>${e.minMargin === null ? 'not recorded' : e.minMargin.toFixed(3)}</td><td>${settling(e)}</td></tr>`,
       )
       .join('')}</tbody></table>`,
   ];
