@@ -68,11 +68,12 @@ export interface PlanRunOptions {
 }
 
 /**
- * With --queue the workers train: their --jobs, --data-dir and backends count, not this
- * machine's. Options that would only mislead here are refused.
+ * What reproduce and sweep check before any work. Training here: a backend asked for by name
+ * that cannot start. With --queue the workers train, so their --jobs, --data-dir and backends
+ * count, not this machine's: options that would only mislead are refused.
  */
-function checkQueueOptions(options: PlanRunOptions): void {
-  if (options.queue === undefined) return;
+async function checkPlanRunOptions(options: PlanRunOptions): Promise<void> {
+  if (options.queue === undefined) return checkBackend(options.backend);
   for (const [flag, value] of [
     ['--jobs', options.jobs],
     ['--data-dir', options.dataDir],
@@ -96,8 +97,7 @@ async function checkBackend(backend: BackendChoice | undefined): Promise<void> {
 }
 
 export async function reproduce(options: ReproduceOptions): Promise<void> {
-  checkQueueOptions(options);
-  if (options.queue === undefined) await checkBackend(options.backend);
+  await checkPlanRunOptions(options);
   const plan = reproducePlan(options.preset, options.seeds);
   const dataDir = findDataDir(options.dataDir);
   const notes = [`Preset '${plan.preset}', ${options.seeds} seed(s) per cell.`, ...plan.shortened];
@@ -121,8 +121,7 @@ export async function reproduce(options: ReproduceOptions): Promise<void> {
 
 /** `iwlab sweep <file>`: the researcher's own grid, run and reported as `reproduce` runs its plan. */
 export async function sweepCommand(file: string, options: PlanRunOptions): Promise<void> {
-  checkQueueOptions(options);
-  if (options.queue === undefined) await checkBackend(options.backend);
+  await checkPlanRunOptions(options);
   const sweep = await readSweepFile(file);
   const dataDir = findDataDir(options.dataDir);
   if (
