@@ -92,28 +92,59 @@ export function planSweep(
   return todo;
 }
 
-async function runInline(
+/** Where runs go: with their outcome, each point's epochs reported through `onEpoch`. */
+type RunPoint = (
+  point: GridPoint,
+  onEpoch: (e: { id: string; epoch: number; epochs: number }) => void,
+) => Promise<RunOutcome>;
+
+/**
+ * Runs `todo` in `lanes` lanes at once: each takes the next point when its run ends, so the order
+ * of starts follows the plan. Tells `onEvent` each start, epoch and end.
+ */
+async function runLanes(
+  todo: readonly GridPoint[],
+  lanes: number,
+  options: SweepOptions,
+  runPoint: RunPoint,
+): Promise<RunOutcome[]> {
+  const outcomes: RunOutcome[] = [];
+  let next = 0;
+  const lane = async () => {
+    while (!options.signal?.aborted && next < todo.length) {
+      const index = next++;
+      const point = todo[index] as GridPoint;
+      options.onEvent?.({ kind: 'start', id: point.id, index, spec: point.spec });
+      const started = performance.now();
+      const outcome = await runPoint(point, (e) => options.onEvent?.({ kind: 'epoch', ...e }));
+      outcomes.push(outcome);
+      options.onEvent?.({ kind: 'end', outcome, seconds: (performance.now() - started) / 1000 });
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return outcomes;
+}
+
+/** Where a run trains: the sweep's own choices (data folder, backend) for one point. */
+const trainingOptions = (options: SweepOptions) => ({
+  checkpointDir: options.checkpointDir,
+  ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+  ...(options.backend === undefined ? {} : { backend: options.backend }),
+});
+
+function runInline(
   todo: readonly GridPoint[],
   store: RunStore,
   options: SweepOptions,
 ): Promise<RunOutcome[]> {
-  const outcomes: RunOutcome[] = [];
-  for (const [index, point] of todo.entries()) {
-    if (options.signal?.aborted) break;
-    options.onEvent?.({ kind: 'start', id: point.id, index, spec: point.spec });
-    const t = performance.now();
-    const outcome = await runExperiment(point.spec, {
+  return runLanes(todo, 1, options, (point, onEpoch) =>
+    runExperiment(point.spec, {
       store,
-      checkpointDir: options.checkpointDir,
-      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
-      ...(options.backend === undefined ? {} : { backend: options.backend }),
+      ...trainingOptions(options),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
-      onEpoch: (e) => options.onEvent?.({ kind: 'epoch', ...e }),
-    });
-    outcomes.push(outcome);
-    options.onEvent?.({ kind: 'end', outcome, seconds: (performance.now() - t) / 1000 });
-  }
-  return outcomes;
+      onEpoch,
+    }),
+  );
 }
 
 async function runInChildren(
@@ -122,38 +153,14 @@ async function runInChildren(
   options: SweepOptions,
 ): Promise<RunOutcome[]> {
   const pool = new TrialPool({ size: jobs });
-  const outcomes: RunOutcome[] = [];
-  let next = 0;
-  // One lane per child: each takes the next point when its run ends, so the order of starts
-  // follows the plan.
-  const lane = async () => {
-    while (!options.signal?.aborted && next < todo.length) {
-      const index = next++;
-      const point = todo[index] as GridPoint;
-      options.onEvent?.({ kind: 'start', id: point.id, index, spec: point.spec });
-      const started = performance.now();
-      const outcome = await pool.run(
-        {
-          id: point.id,
-          spec: point.spec,
-          db: options.db,
-          checkpointDir: options.checkpointDir,
-          ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
-          ...(options.backend === undefined ? {} : { backend: options.backend }),
-        },
-        {
-          onEpoch: (e) => options.onEvent?.({ kind: 'epoch', ...e }),
-          ...(options.signal === undefined ? {} : { signal: options.signal }),
-        },
-      );
-      outcomes.push(outcome);
-      options.onEvent?.({ kind: 'end', outcome, seconds: (performance.now() - started) / 1000 });
-    }
-  };
   try {
-    await Promise.all(Array.from({ length: jobs }, lane));
+    return await runLanes(todo, jobs, options, (point, onEpoch) =>
+      pool.run(
+        { id: point.id, spec: point.spec, db: options.db, ...trainingOptions(options) },
+        { onEpoch, ...(options.signal === undefined ? {} : { signal: options.signal }) },
+      ),
+    );
   } finally {
     await pool.close();
   }
-  return outcomes;
 }
