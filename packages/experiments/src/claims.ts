@@ -15,7 +15,7 @@
 // the more weights there are: a spread would let noise pass for a kept effect.
 // Each claim compares these with the documented thresholds below, on the seed-averaged curves
 // and on every seed alone: a verdict stands only when no seed disagrees.
-import { weightEffect } from '@iwlab/metrics';
+import { earlyPeak, weightEffect } from '@iwlab/metrics';
 import { canonicalJson } from './internal/canonical.js';
 import { type ExperimentSpec, MARGINS_SPLIT } from './spec.js';
 import type { RunStore, StoredRun } from './store.js';
@@ -346,27 +346,31 @@ const variance = (values: readonly number[]) => {
 };
 
 /**
+ * The ⌈T/10⌉-evaluation windows of a series of T: the late one (its last entries) and the one
+ * just before it (empty when the series is shorter than two windows).
+ */
+function windows(values: readonly number[]) {
+  const size = Math.max(1, Math.ceil(values.length / 10));
+  const before = values.length >= 2 * size ? values.slice(-2 * size, -size) : [];
+  return { size, late: values.slice(-size), before };
+}
+
+/**
  * Var(S_end − S_before) from the contrast's scatter within the two windows, taking evaluations as
  * independent (they are not quite, so this errs towards calling a change real); null when a
  * window has fewer than two evaluations.
  */
 function lateChangeVariance(contrast: readonly number[]): number | null {
-  const window = Math.ceil(contrast.length / 10);
-  if (window < 2 || contrast.length < 2 * window) return null;
-  const late = contrast.slice(-window);
-  return (variance(late) + variance(contrast.slice(-2 * window, -window))) / window;
+  const { size, late, before } = windows(contrast);
+  if (size < 2 || before.length === 0) return null;
+  return (variance(late) + variance(before)) / size;
 }
 
 /** E, S_end, S_before and L of a contrast series (see the top of this file). */
 function measure(contrast: readonly number[]): Measures {
-  const window = Math.max(1, Math.ceil(contrast.length / 10));
-  let earlyIndex = 0;
-  for (let i = 1; i < window; i++) {
-    if ((contrast[i] as number) > (contrast[earlyIndex] as number)) earlyIndex = i;
-  }
-  const early = contrast[earlyIndex] as number;
-  const late = mean(contrast.slice(contrast.length - window));
-  const before = contrast.length >= 2 * window ? contrast.slice(-2 * window, -window) : [];
+  const { size, late: tail, before } = windows(contrast);
+  const { value: early, index: earlyIndex } = earlyPeak(contrast, size);
+  const late = mean(tail);
   return {
     early,
     earlyIndex,

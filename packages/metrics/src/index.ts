@@ -37,6 +37,7 @@ export {
 export { type RiskState, type WeightedRiskOptions, weightedRisk } from './risk.js';
 export { type MaxMarginOptions, type MaxMarginSeparator, maxMarginSeparator } from './svm.js';
 export {
+  earlyPeak,
   settledFrom,
   type WeightEffect,
   type WeightEffectOptions,

@@ -1,6 +1,6 @@
 import { DataError, SpecError } from '@iwlab/core';
 import { describe, expect, it } from 'vitest';
-import { settledFrom, weightEffect } from './weight-effect.js';
+import { earlyPeak, settledFrom, weightEffect } from './weight-effect.js';
 
 describe('weightEffect', () => {
   const runs = [
@@ -118,5 +118,14 @@ describe('weightEffect', () => {
       ]),
     ).toThrow(SpecError);
     expect(() => weightEffect(runs, { earlyEpochs: 5 })).toThrow(/earlyEpochs/);
+  });
+});
+
+describe('earlyPeak', () => {
+  it('takes the largest of the first entries, at its first index, and refuses a bad window', () => {
+    expect(earlyPeak([0.1, 0.3, 0.3, 0.9], 3)).toEqual({ value: 0.3, index: 1 });
+    expect(earlyPeak([-0.2, -0.5], 1)).toEqual({ value: -0.2, index: 0 });
+    expect(() => earlyPeak([0.1, 0.2], 3)).toThrow(/window|\[1, 2\]/);
+    expect(() => earlyPeak([0.1], 0)).toThrow(SpecError);
   });
 });

@@ -106,14 +106,7 @@ export function weightEffect(
     const mean = column.reduce((a, b) => a + b, 0) / column.length;
     sd.push(Math.sqrt(column.reduce((a, b) => a + (b - mean) ** 2, 0) / column.length));
   }
-  let earlyMax = spread[0] as number;
-  let earlyMaxEpoch = 0;
-  for (let e = 1; e < earlyEpochs; e++) {
-    if ((spread[e] as number) > earlyMax) {
-      earlyMax = spread[e] as number;
-      earlyMaxEpoch = e;
-    }
-  }
+  const { value: earlyMax, index: earlyMaxEpoch } = earlyPeak(spread, earlyEpochs);
   const fractionLeft = earlyMax > 0 ? spread.map((s) => s / earlyMax) : null;
   const referenceWeight = options.referenceWeight ?? (byWeight.has(1) ? 1 : null);
   let deviation: number[][] | null = null;
@@ -139,6 +132,27 @@ export function weightEffect(
     referenceWeight,
     deviation,
   };
+}
+
+/**
+ * The largest of the first `window` entries of `values` and the first index reaching it: the
+ * early peak of a per-epoch effect (`weightEffect`'s `earlyMax` over the spread; a claim's early
+ * effect over the contrast).
+ */
+export function earlyPeak(
+  values: readonly number[],
+  window: number,
+): { readonly value: number; readonly index: number } {
+  if (!Number.isInteger(window) || window < 1 || window > values.length) {
+    throw new SpecError(`must be an integer in [1, ${values.length}], got ${window}`, {
+      field: 'window',
+    });
+  }
+  let index = 0;
+  for (let e = 1; e < window; e++) {
+    if ((values[e] as number) > (values[index] as number)) index = e;
+  }
+  return { value: values[index] as number, index };
 }
 
 /**
