@@ -388,10 +388,13 @@ highest and the lowest weight is computed at every evaluation (seeds averaged fi
 noise averages out instead of passing for an effect). E is its maximum in the first ⌈T/10⌉ of T
 evaluations, S_end its mean over the last ⌈T/10⌉, L = S_end / E. Thresholds: early effect
 E ≥ ${t.earlyEffect}; faded |L| ≤ ${t.faded}, persisted |L| ≥ ${t.persisted} (judged only where E reached
-${t.earlyEffect}, and "persisted" only in a cell whose runs all reached training accuracy 1: the paper
-speaks of nets that separate their training data);
+${t.earlyEffect}, and "persisted" only in a cell whose runs all separated their training data: the
+paper speaks of such nets. Separated means every training example classified right, in evaluation
+mode where the runs recorded their training margins, else by the training accuracy);
 an arm keeps more of the effect than the unregularized cell when its S_end is ≥ ${t.keeps} higher,
-and no more when ≤ ${t.keepsNot}. With several seeds, each seed alone must reach the verdict too.
+and no more when ≤ ${t.keepsNot}, unless the difference is still moving beyond its noise towards
+another verdict, or (dropout) the arm keeps more without having separated its training data: then
+inconclusive. With several seeds, each seed alone must reach the verdict too.
 A claim is reproduced (or not) when every cell that tests it agrees; otherwise, or with no cell, it is inconclusive.</p>
 ${seedsNote}
 ${incomplete}
@@ -402,7 +405,7 @@ ${otherLossNote}
 data predicts. That every weight's curve returns to the unweighted one is the second claim above.
 Prediction (b) needs unregularized cells whose weights come in at least two sizes besides 1 (e.g.
 4:1 and 16:1); prediction (c) needs runs that recorded their training margins
-(<code>evaluation.margins</code>, on in the presets' 2-D runs).</p>
+(<code>evaluation.margins</code>, on in the presets' runs).</p>
 ${claimsTable(predictions, provisional, 'predictions')}
 ${sections.join('\n')}
 <h2>Runs</h2>

@@ -186,7 +186,8 @@ export async function runExperiment(
       .filter((s) => !s.labeled)
       .map((s) => toEvalSet(s.name, s.data, evalOptions));
     const metricOptions = { numClasses, classNames: data.classNames, confusion: false };
-    // The training set once more, in evaluation mode, for its margins (prediction (c)).
+    // The training set once more, in evaluation mode, for its margins: whether the net has
+    // separated it (the claims), and their normalized value (prediction (c)).
     const marginSet =
       spec.evaluation.margins === true
         ? toEvalSet(MARGINS_SPLIT, data.train, evalOptions)
